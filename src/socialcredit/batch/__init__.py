@@ -1,0 +1,1 @@
+"""Columnar work over a whole population (Polars here; Spark for when one machine is not enough)."""

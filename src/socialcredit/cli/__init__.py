@@ -1,0 +1,64 @@
+"""``socialcredit``: the command line (Typer + Rich), a thin layer over the services."""
+
+import json
+import sys
+import typer
+from typer._click import exceptions as click_exceptions
+
+from socialcredit.cli import commands
+from socialcredit.cli.common import Db, err, set_global_db
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="socialcredit",
+    help="An accountable citizen points-account registry.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def root(db: Db = None) -> None:
+    """An accountable citizen points-account registry.
+
+    Every command that reports takes --json. Exit codes: 0 success, 1 refused,
+    2 usage or unreadable input.
+    """
+    set_global_db(db)
+
+
+commands.register(app)
+
+try:
+    from socialcredit.cli import demo as _demo  # noqa: F401  (registers `demo`)
+except ImportError:  # pragma: no cover - the demo needs the simulation extras
+    pass
+
+
+def _usage_error(error: typer.TyperException, argv: list[str]) -> int:
+    message = error.format_message()
+    err.print(f"error: {message}", markup=False)
+    if "--json" in argv:
+        sys.stdout.write(json.dumps({"error": {"code": "usage", "message": message}}) + "\n")
+    return 2
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning usage errors into the contract's shape."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = app(args=args, prog_name="socialcredit", standalone_mode=False)
+    except click_exceptions.NoArgsIsHelpError as error:
+        err.print(error.format_message(), markup=False)
+        raise SystemExit(2) from None
+    except typer.TyperException as error:
+        raise SystemExit(_usage_error(error, args)) from None
+    except typer.Exit as done:
+        raise SystemExit(done.exit_code) from None
+    except typer.Abort:
+        err.print("aborted")
+        raise SystemExit(130) from None
+    raise SystemExit(result if isinstance(result, int) else 0)
+

@@ -1,0 +1,1 @@
+"""File adapters: reading import files and writing exports and rejects."""

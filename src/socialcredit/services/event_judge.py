@@ -1,0 +1,239 @@
+"""Judging a batch of submitted events, columnar: every row gets a reason code or none.
+
+The order of the checks is DESIGN.md section 3's; the first that applies wins. Key checks
+(duplicate, conflict) come last and need the store, so they live in ``classify_keys``.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from socialcredit.domain.catalogue import Catalogue
+from socialcredit.services.columnar import (
+    birth_date_expr,
+    first_reason,
+    invalid_text_message,
+    missing_fields_message,
+    person_id_message,
+    stripped,
+)
+
+__all__ = [
+    "EVENT_COLUMNS",
+    "EVENT_REQUIRED",
+    "CatalogueFrames",
+    "catalogue_frames",
+    "classify_keys",
+    "judge_events",
+    "normalise_events",
+]
+
+EVENT_REQUIRED = ("agency", "event_id", "person_id", "rule", "occurred_on")
+EVENT_COLUMNS = (*EVENT_REQUIRED, "evidence")
+CONTENT = ("person_id", "rule", "occurred_on", "evidence")
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueFrames:
+    """The loaded catalogue versions as small frames to join against."""
+
+    versions: tuple[str, ...]
+    effective_froms: tuple[date, ...]
+    agencies: pl.DataFrame  # version_index, agency
+    rules: pl.DataFrame  # version_index, rule, points, counts/blacklist months+days, ...
+    reporters: pl.DataFrame  # version_index, rule, agency
+
+
+def catalogue_frames(catalogues: Sequence[Catalogue]) -> CatalogueFrames:
+    agencies, rules, reporters = [], [], []
+    for index, catalogue in enumerate(catalogues):
+        agencies += [(index, code) for code in catalogue.agencies]
+        for rule in catalogue.rules.values():
+            blacklist = rule.blacklist_for
+            rules.append((
+                index, rule.code, rule.points, rule.counts_for.months, rule.counts_for.days,
+                None if blacklist is None else blacklist.months,
+                None if blacklist is None else blacklist.days,
+                rule.grade_cap, rule.applies_to == "public-servants", ", ".join(rule.reporters),
+            ))
+            reporters += [(index, rule.code, agency) for agency in rule.reporters]
+    index_type = pl.Int32
+    return CatalogueFrames(
+        versions=tuple(c.version for c in catalogues),
+        effective_froms=tuple(c.effective_from for c in catalogues),
+        agencies=pl.DataFrame(agencies, schema={"version_index": index_type, "n_agency": pl.String},
+                              orient="row").with_columns(agency_known=pl.lit(True)),
+        rules=pl.DataFrame(rules, orient="row", schema={
+            "version_index": index_type, "n_rule": pl.String, "points": pl.Int64,
+            "counts_months": pl.Int32, "counts_days": pl.Int32, "blacklist_months": pl.Int32,
+            "blacklist_days": pl.Int32, "grade_cap": pl.String, "servants_only": pl.Boolean,
+            "reporter_list": pl.String,
+        }),
+        reporters=pl.DataFrame(reporters, orient="row", schema={
+            "version_index": index_type, "n_rule": pl.String, "n_agency": pl.String,
+        }).with_columns(is_reporter=pl.lit(True)),
+    )
+
+
+def normalise_events(batch: pl.DataFrame) -> pl.DataFrame:
+    """Trimmed key fields, an upper-case person ID, a parsed date, evidence empty -> null."""
+    if "evidence" not in batch.columns:
+        batch = batch.with_columns(evidence=pl.lit(None, dtype=pl.String))
+    occurred = stripped("occurred_on")
+    well_formed = occurred.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    return batch.with_columns(
+        n_agency=stripped("agency"),
+        n_event_id=stripped("event_id"),
+        n_person_id=stripped("person_id").str.to_uppercase(),
+        n_rule=stripped("rule"),
+        n_occurred=pl.when(well_formed).then(occurred.str.strptime(pl.Date, "%Y-%m-%d",
+                                                                   strict=False)),
+        n_evidence=stripped("evidence"),
+    )
+
+
+def _version_index(frames: CatalogueFrames) -> pl.Expr:
+    """Index of the version in force on n_occurred (-1: before every version)."""
+    steps = [(pl.col("n_occurred") >= pl.lit(day)).cast(pl.Int32) for day in frames.effective_froms]
+    return (pl.sum_horizontal(steps) - 1).cast(pl.Int32) if steps else pl.lit(-1, pl.Int32)
+
+
+def _join_catalogue(frame: pl.DataFrame, frames: CatalogueFrames, people: pl.DataFrame) -> pl.DataFrame:
+    frame = frame.with_columns(version_index=_version_index(frames))
+    frame = frame.join(frames.agencies, on=["version_index", "n_agency"], how="left",
+                       maintain_order="left")
+    frame = frame.join(frames.rules, on=["version_index", "n_rule"], how="left",
+                       maintain_order="left")
+    frame = frame.join(frames.reporters, on=["version_index", "n_rule", "n_agency"], how="left",
+                       maintain_order="left")
+    registered = people.select(n_person_id="id", registered=pl.lit(True),
+                               public_servant="public_servant")
+    return frame.join(registered, on="n_person_id", how="left", maintain_order="left")
+
+
+def _version_name(frames: CatalogueFrames) -> pl.Expr:
+    mapping = dict(enumerate(frames.versions))
+    return pl.col("version_index").replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+def judge_events(batch: pl.DataFrame, frames: CatalogueFrames, people: pl.DataFrame, *,
+                 today: date, max_field_chars: int) -> pl.DataFrame:
+    """Add ``reason`` and ``message`` (null for rows that pass) and the entry's derived fields.
+
+    ``batch`` is the output of ``normalise_events``; ``people`` holds (id, public_servant) for
+    at least every registered person the batch names.
+    """
+    frame = _join_catalogue(batch, frames, people).with_columns(version=_version_name(frames))
+    born = birth_date_expr(pl.col("n_person_id"))
+    occurred_text = pl.col("n_occurred").dt.to_string("%Y-%m-%d")
+    checks = [
+        ("malformed-row", pl.col("malformed")),
+        ("missing-field", missing_fields_message(EVENT_REQUIRED)),
+        ("invalid-text", invalid_text_message(EVENT_COLUMNS, ("evidence",), max_field_chars)),
+        ("invalid-date", pl.when(pl.col("n_occurred").is_null()).then(
+            pl.format("occurred_on {} is not a date written YYYY-MM-DD",
+                      pl.col("occurred_on").str.strip_chars()))),
+        ("future-date", pl.when(pl.col("n_occurred") > pl.lit(today)).then(
+            pl.format(f"occurred_on {{}} is after today ({today.isoformat()})", occurred_text))),
+        ("invalid-person-id", pl.format("person_id {}: {}", pl.col("n_person_id"),
+                                        person_id_message(pl.col("n_person_id"), today))),
+        ("unregistered-person", pl.when(pl.col("registered").is_null()).then(
+            pl.format("person_id {} is not registered", pl.col("n_person_id")))),
+        ("before-birth", pl.when(pl.col("n_occurred") < born).then(
+            pl.format("occurred_on {} is before the birth date {} in person_id", occurred_text,
+                      born.dt.to_string("%Y-%m-%d")))),
+        ("no-catalogue", pl.when(pl.col("version_index") < 0).then(
+            pl.format("no catalogue version is in force on {}", occurred_text))),
+        ("unknown-agency", pl.when(pl.col("agency_known").is_null()).then(
+            pl.format("agency {} is not in catalogue version {}", pl.col("n_agency"),
+                      pl.col("version")))),
+        ("unknown-rule", pl.when(pl.col("points").is_null()).then(
+            pl.format("rule {} is not in catalogue version {}", pl.col("n_rule"),
+                      pl.col("version")))),
+        ("not-a-reporter", pl.when(pl.col("is_reporter").is_null()).then(
+            pl.format("agency {} may not report rule {} (its reporters: {})", pl.col("n_agency"),
+                      pl.col("n_rule"), pl.col("reporter_list")))),
+        ("not-a-public-servant", pl.when(pl.col("servants_only") & ~pl.col("public_servant"))
+         .then(pl.format("rule {} applies to public servants and {} is not one",
+                         pl.col("n_rule"), pl.col("n_person_id")))),
+    ]
+    reason, message = first_reason(checks)
+    return frame.with_columns(reason=reason, message=message).with_columns(_derived())
+
+
+def _derived() -> list[pl.Expr]:
+    """counts_until and blacklist_until: months first (month-end clamp), then days."""
+    counts = pl.col("n_occurred").dt.offset_by(pl.format("{}mo", pl.col("counts_months")))
+    blacklist = pl.col("n_occurred").dt.offset_by(pl.format("{}mo", pl.col("blacklist_months")))
+    return [
+        (counts + pl.duration(days=pl.col("counts_days"))).alias("counts_until"),
+        pl.when(pl.col("blacklist_months").is_not_null())
+        .then(blacklist + pl.duration(days=pl.col("blacklist_days")))
+        .alias("blacklist_until"),
+    ]
+
+
+def _same_content(prefix: str) -> pl.Expr:
+    return (
+        (pl.col("n_person_id") == pl.col(f"{prefix}person_id"))
+        & (pl.col("n_rule") == pl.col(f"{prefix}rule"))
+        & (pl.col("n_occurred") == pl.col(f"{prefix}occurred_on"))
+        & pl.col("n_evidence").eq_missing(pl.col(f"{prefix}evidence"))
+    )
+
+
+def _difference(prefix: str) -> pl.Expr:
+    parts = [
+        pl.when(pl.col("n_person_id") != pl.col(f"{prefix}person_id")).then(pl.lit("person_id")),
+        pl.when(pl.col("n_rule") != pl.col(f"{prefix}rule")).then(pl.lit("rule")),
+        pl.when(pl.col("n_occurred") != pl.col(f"{prefix}occurred_on")).then(pl.lit("occurred_on")),
+        pl.when(~pl.col("n_evidence").eq_missing(pl.col(f"{prefix}evidence"))).then(pl.lit("evidence")),
+    ]
+    return pl.concat_str(parts, separator=", ", ignore_nulls=True)
+
+
+def classify_keys(judged: pl.DataFrame, stored: pl.DataFrame | None) -> pl.DataFrame:
+    """Settle keys among rows that passed every other check: ``outcome`` per row.
+
+    ``outcome`` is ``accepted``, ``duplicate`` or ``rejected`` (with reason ``conflict``).
+    A key held by a stored entry compares against it; otherwise the first passing row in file
+    order holds the key and later rows compare against that row. Rejected rows hold no key.
+    """
+    passing = pl.col("reason").is_null()
+    key = ["n_agency", "n_event_id"]
+    frame = judged.with_columns(
+        holder=passing & pl.struct(key).is_first_distinct().over(passing),
+    )
+    firsts = frame.filter("holder").select(
+        *key, first_person_id="n_person_id", first_rule="n_rule",
+        first_occurred_on="n_occurred", first_evidence="n_evidence",
+    )
+    frame = frame.join(firsts, on=key, how="left", maintain_order="left")
+    if stored is not None and stored.height:
+        stored = stored.rename({"agency": "n_agency", "event_id": "n_event_id"})
+        frame = frame.join(stored.with_columns(in_store=pl.lit(True)), on=key, how="left",
+                           maintain_order="left")
+    else:
+        frame = frame.with_columns(
+            in_store=pl.lit(None, dtype=pl.Boolean),
+            **{f"stored_{name}": pl.lit(None, dtype=pl.Date if name == "occurred_on" else pl.String)
+               for name in CONTENT},
+        )
+    prefix = pl.when(pl.col("in_store").is_not_null())
+    same = prefix.then(_same_content("stored_")).otherwise(_same_content("first_"))
+    differs = prefix.then(_difference("stored_")).otherwise(_difference("first_"))
+    held_by = prefix.then(pl.lit("a stored entry")).otherwise(pl.lit("an earlier row of this file"))
+    is_new = pl.col("holder") & pl.col("in_store").is_null()
+    return frame.with_columns(
+        outcome=pl.when(~passing).then(pl.lit("rejected"))
+        .when(is_new).then(pl.lit("accepted"))
+        .when(same).then(pl.lit("duplicate"))
+        .otherwise(pl.lit("rejected")),
+        reason=pl.when(passing & ~is_new & ~same).then(pl.lit("conflict"))
+        .otherwise(pl.col("reason")),
+        message=pl.when(passing & ~is_new & ~same).then(pl.format(
+            "agency {} event_id {} is held by {} with other {}", pl.col("n_agency"),
+            pl.col("n_event_id"), held_by, differs)).otherwise(pl.col("message")),
+    )

@@ -1,0 +1,145 @@
+"""Use case: an agency's events file becomes entries, duplicates and rejects, none lost.
+
+Each row ends as exactly one of accepted, duplicate or rejected (with a reason that names the
+row), so ``submitted == accepted + duplicates + rejected`` always holds (checked as an
+invariant per batch). Each batch is written in one transaction: its entries, its rejections
+and the import's counters together.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import Connection
+
+from socialcredit.domain.invariant import invariant
+from socialcredit.services import imports
+from socialcredit.services.event_judge import (
+    EVENT_REQUIRED,
+    CatalogueFrames,
+    catalogue_frames,
+    classify_keys,
+    judge_events,
+    normalise_events,
+)
+from socialcredit.services.models import EventImportResult
+from socialcredit.services.registry import Registry
+from socialcredit.store import repository
+from socialcredit.store.bulk import ENTRY_COLUMNS, insert_entries
+
+__all__ = ["import_events", "import_event_frame"]
+
+
+@dataclass
+class _Batch:
+    """One judged batch on its way into the store."""
+
+    judged: pl.DataFrame
+    import_id: int
+    recorded_at: datetime
+
+
+def _entries_frame(frame: pl.DataFrame, import_id: int, recorded_at: datetime) -> pl.DataFrame:
+    # Insert in key order: the unique index then grows at its right edge, which is cheaper.
+    return frame.sort("n_agency", "n_event_id").select(
+        agency="n_agency", event_id="n_event_id", person_id="n_person_id", rule="n_rule",
+        occurred_on="n_occurred", evidence="n_evidence", catalogue_version="version",
+        points="points", counts_until="counts_until", blacklist_until="blacklist_until",
+        grade_cap="grade_cap", import_id=pl.lit(import_id),
+        recorded_at=pl.lit(recorded_at.replace(tzinfo=None)),
+    ).select(ENTRY_COLUMNS)
+
+
+def _write_batch(connection: Connection, batch: _Batch) -> pl.DataFrame:
+    """Write a judged batch; returns it with ``outcome`` settled for every row."""
+    candidates = batch.judged
+    classified = classify_keys(candidates, None)
+    accepted = classified.filter(pl.col("outcome") == "accepted")
+    savepoint = connection.begin_nested()
+    written = insert_entries(connection, _entries_frame(accepted, batch.import_id,
+                                                        batch.recorded_at))
+    if written != accepted.height:
+        # Some keys are taken by earlier imports: settle against what the store holds.
+        savepoint.rollback()
+        keys = candidates.filter(pl.col("reason").is_null()).select(
+            agency="n_agency", event_id="n_event_id").unique()
+        stored = repository.fetch_entry_keys(connection, keys)
+        classified = classify_keys(candidates, stored)
+        accepted = classified.filter(pl.col("outcome") == "accepted")
+        written = insert_entries(connection, _entries_frame(accepted, batch.import_id,
+                                                            batch.recorded_at))
+        invariant(written == accepted.height, "every settled key was free")
+    else:
+        savepoint.commit()
+    return classified
+
+
+def _record(connection: Connection, classified: pl.DataFrame, columns: list[str],
+            import_id: int, recorded_at: datetime) -> Counter[str]:
+    outcomes = Counter(classified["outcome"].to_list())
+    rejected = classified.filter(pl.col("outcome") == "rejected").with_columns(
+        recorded_at=pl.lit(recorded_at.replace(tzinfo=None)))
+    imports.store_rejections(connection, rejected, columns, import_id)
+    repository.add_import_counts(
+        connection, import_id, submitted=classified.height, accepted=outcomes["accepted"],
+        duplicates=outcomes["duplicate"], rejected=outcomes["rejected"])
+    invariant(sum(outcomes.values()) == classified.height, "every row has one outcome")
+    return outcomes
+
+
+def _judge(registry: Registry, batch: pl.DataFrame, frames: CatalogueFrames,
+           people: imports.PeopleLookup) -> pl.DataFrame:
+    normal = normalise_events(batch)
+    known = people.fetch(normal["n_person_id"])
+    return judge_events(normal, frames, known, today=registry.clock.today(),
+                        max_field_chars=registry.settings.max_field_chars)
+
+
+def import_event_frame(registry: Registry, raw: pl.DataFrame, columns: list[str], *,
+                       source: str, sha256: str | None = None,
+                       rejects: imports.TableWriter | None = None,
+                       progress: imports.Progress | None = None) -> EventImportResult:
+    """Import already-read rows (``row``, the file's columns, ``malformed``)."""
+    frames = catalogue_frames(registry.catalogues())
+    people = imports.PeopleLookup(registry)
+    with registry.database.write() as connection:
+        import_id = repository.start_import(connection, "events", source, sha256,
+                                            registry.clock.now())
+    totals: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    for batch in imports.batches(raw, registry.settings.batch_rows):
+        judged = _judge(registry, batch, frames, people)
+        recorded_at = registry.clock.now()
+        with registry.database.write() as connection:
+            classified = _write_batch(connection, _Batch(judged, import_id, recorded_at))
+            totals += _record(connection, classified, columns, import_id, recorded_at)
+        rejected = classified.filter(pl.col("outcome") == "rejected")
+        reasons.update(rejected["reason"].to_list())
+        if rejects is not None:
+            rejects.write(rejected.select("row", "reason", "message", *columns))
+        if progress is not None:
+            progress(sum(totals.values()), raw.height)
+    with registry.database.write() as connection:
+        repository.finish_import(connection, import_id, registry.clock.now())
+    result = EventImportResult(
+        submitted=raw.height, accepted=totals["accepted"], duplicates=totals["duplicate"],
+        rejected=totals["rejected"], reasons=dict(sorted(reasons.items())),
+    )
+    invariant(result.submitted == result.accepted + result.duplicates + result.rejected,
+              "submitted = accepted + duplicates + rejected")
+    return result
+
+
+def import_events(registry: Registry, path: Path, *, rejects_path: Path | None = None,
+                  encoding: str = "utf-8",
+                  progress: imports.Progress | None = None) -> EventImportResult:
+    """Import an events file (CSV, JSON Lines or Parquet); rejects go to ``rejects_path``."""
+    raw = imports.read_import_file(registry, path, encoding, EVENT_REQUIRED)
+    rejects_path = rejects_path or imports.default_rejects_path(path)
+    registry.catalogues()  # fail on a broken store before touching anything
+    with imports.open_rejects(rejects_path, raw.columns) as rejects:
+        result = import_event_frame(registry, raw.frame, raw.columns, source=str(path),
+                                    sha256=raw.sha256, rejects=rejects, progress=progress)
+    return EventImportResult(**{**result.as_dict(), "rejects_path": str(rejects_path)})

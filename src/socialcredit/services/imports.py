@@ -1,0 +1,110 @@
+"""Shared machinery of the imports: reading the file, the rejects file, progress, people lookup.
+
+Both imports follow the same shape: read the whole file (refused whole if unreadable), then for
+each batch judge every row columnar, write what was accepted and what was rejected in one
+transaction, and stream the rejects into the rejects file.
+"""
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import Connection
+
+from socialcredit.domain.errors import UnreadableInputError
+from socialcredit.files.readers import RawTable, read_table
+from socialcredit.files.writers import TableWriter
+from socialcredit.services.registry import Registry
+from socialcredit.store import repository
+from socialcredit.store.bulk import REJECTION_COLUMNS, insert_rows
+
+__all__ = [
+    "Progress",
+    "PeopleLookup",
+    "batches",
+    "default_rejects_path",
+    "open_rejects",
+    "read_import_file",
+    "store_rejections",
+]
+
+# Called with (rows done, rows in all); the CLI draws a progress bar with it.
+Progress = Callable[[int, int], None]
+
+
+def default_rejects_path(path: Path) -> Path:
+    """``NAME.rejects.csv`` next to the input (``events.csv`` -> ``events.rejects.csv``)."""
+    return path.with_name(f"{path.stem}.rejects.csv")
+
+
+def read_import_file(registry: Registry, path: Path, encoding: str,
+                     required: Sequence[str]) -> RawTable:
+    settings = registry.settings
+    raw = read_table(path, encoding=encoding, max_file_bytes=settings.max_file_bytes,
+                     max_rows=settings.max_rows_per_file)
+    if raw.height == 0 and not raw.columns:
+        return raw  # an empty JSON Lines file: no records, nothing to judge
+    missing = [name for name in required if name not in raw.columns]
+    if missing:
+        raise UnreadableInputError(
+            f"{path}: missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)} "
+            f"(found: {', '.join(raw.columns) or 'none'})"
+        )
+    return raw
+
+
+def batches(frame: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:
+    for offset in range(0, frame.height, size):
+        yield frame.slice(offset, size)
+
+
+def open_rejects(path: Path, columns: Sequence[str]) -> TableWriter:
+    """The rejects file: row, reason, message, then the file's own columns."""
+    schema: dict[str, pl.DataType] = {"row": pl.Int64(), "reason": pl.String(),
+                                      "message": pl.String()}
+    for name in columns:
+        if name not in schema:
+            schema[name] = pl.String()
+    return TableWriter(path, schema)
+
+
+def store_rejections(connection: Connection, rejected: pl.DataFrame, columns: Sequence[str],
+                     import_id: int) -> None:
+    """Keep every rejected row in the database too, with its original fields as JSON."""
+    if rejected.height == 0:
+        return
+    record = pl.struct([pl.col(name) for name in columns]).struct.json_encode()
+    rows = rejected.select(
+        import_id=pl.lit(import_id), row="row", reason="reason", message="message",
+        record=record if columns else pl.lit("{}"), recorded_at=pl.col("recorded_at"),
+    )
+    insert_rows(connection, "rejections", rows, REJECTION_COLUMNS)
+
+
+@dataclass
+class PeopleLookup:
+    """Who is registered, fetched per batch, or all at once when a batch names many people.
+
+    Small batches (an agency's API call) ask only for the IDs they name; big imports load
+    the whole register once, which costs one scan instead of many IN-lists.
+    """
+
+    registry: Registry
+    _everyone: pl.DataFrame | None = None
+
+    def fetch(self, ids: pl.Series) -> pl.DataFrame:
+        if self._everyone is not None:
+            return self._everyone
+        wanted = ids.drop_nulls().unique()
+        with self.registry.database.read() as connection:
+            if wanted.len() > 20_000:
+                self._everyone = repository.fetch_people(connection, None)
+                return self._everyone
+            return repository.fetch_people(connection, wanted.to_list())
+
+    def absorb(self, state: pl.DataFrame) -> None:
+        """Fold people just written (id, name, district, public_servant) into the cache."""
+        if self._everyone is not None and state.height:
+            kept = self._everyone.filter(~pl.col("id").is_in(state["id"].implode()))
+            self._everyone = pl.concat([kept, state.select(self._everyone.columns)])

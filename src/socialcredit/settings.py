@@ -1,0 +1,83 @@
+"""Named settings: every limit and knob has a name, a default and help text.
+
+Settings are read once from the environment (``SOCIALCREDIT_<NAME>``, upper case) and are
+immutable afterwards. ``docs/settings.md`` lists them all; a test keeps it complete.
+"""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from socialcredit.domain.errors import InputError
+
+__all__ = ["SETTING_HELP", "Settings", "load_settings"]
+
+GIB = 1024**3
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    timezone: str = "Asia/Shanghai"
+    batch_rows: int = 100_000
+    max_file_bytes: int = 4 * GIB
+    max_field_chars: int = 4096
+    max_rows_per_file: int = 50_000_000
+    sqlite_busy_timeout_ms: int = 5000
+    now: str = ""
+
+    def with_changes(self, **changes: Any) -> "Settings":
+        return replace(self, **changes)
+
+
+SETTING_HELP: Mapping[str, str] = {
+    "timezone": "The registry's time zone: 'today' is the date there, and a timestamp "
+    "without an offset is read in it. Timestamps are stored in UTC.",
+    "batch_rows": "Rows validated and written per batch (one transaction each) on imports.",
+    "max_file_bytes": "The largest import file accepted; larger files are refused (exit 2).",
+    "max_field_chars": "The longest text accepted in any field of an imported row; longer "
+    "fields reject the row with 'invalid-text'.",
+    "max_rows_per_file": "The most data rows accepted in one import file.",
+    "sqlite_busy_timeout_ms": "How long a SQLite writer waits for the write lock before giving up.",
+    "now": "Pin the registry clock to this ISO-8601 timestamp (testing and replays); empty "
+    "means the real clock.",
+}
+
+_BOUNDS = {
+    "batch_rows": (1_000, 1_000_000),
+    "max_file_bytes": (1, 64 * GIB),
+    "max_field_chars": (16, 1_000_000),
+    "max_rows_per_file": (1, 1_000_000_000),
+    "sqlite_busy_timeout_ms": (0, 600_000),
+}
+
+
+def _convert(name: str, raw: str) -> Any:
+    if name not in _BOUNDS:
+        return raw
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        raise InputError(f"setting {name}: {raw!r} is not an integer") from None
+    low, high = _BOUNDS[name]
+    if not low <= value <= high:
+        raise InputError(f"setting {name}: {value} is outside {low}..{high}")
+    return value
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Settings from ``SOCIALCREDIT_*`` variables, then ``overrides``; validated."""
+    source = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for field in fields(Settings):
+        raw = source.get(f"SOCIALCREDIT_{field.name.upper()}")
+        if raw is not None and raw != "":
+            values[field.name] = _convert(field.name, raw)
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    settings = Settings(**values)
+    try:
+        ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"setting timezone: {settings.timezone!r} is not a time zone") from None
+    return settings

@@ -1,0 +1,97 @@
+"""Opening a registry database: SQLite (WAL) as the embedded default, PostgreSQL as the server.
+
+``Database.read()`` and ``Database.write()`` are the only ways to get a connection. On SQLite a
+write transaction starts with ``BEGIN IMMEDIATE``, so that a writer waits for the lock up front
+(bounded by ``busy_timeout``) instead of failing half-way; reads use deferred transactions and,
+thanks to WAL, never block the writer.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import NullPool
+
+from socialcredit.domain.errors import InputError
+
+__all__ = ["Database", "normalise_url"]
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` and ``postgres://`` and use the psycopg 3 driver for them."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _sqlite_on_connect(busy_timeout_ms: int) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.close()
+
+    return on_connect
+
+
+def _sqlite_on_begin(connection: Connection) -> None:
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """One registry database. Cheap to create; holds a connection pool."""
+
+    def __init__(self, url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> None:
+        self.url = normalise_url(url)
+        try:
+            parsed = make_url(self.url)
+        except ArgumentError as error:
+            raise InputError(f"--db {url!r} is not a database URL: {error}") from None
+        self.dialect = parsed.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise InputError(f"--db {url!r}: only sqlite:/// and postgresql:// are supported")
+        self.engine: Engine = self._create_engine(parsed, busy_timeout_ms, echo)
+
+    def _create_engine(self, parsed: Any, busy_timeout_ms: int, echo: bool) -> Engine:
+        if self.dialect == "sqlite":
+            database = parsed.database or ""
+            if database and database != ":memory:":
+                folder = Path(database).expanduser().resolve().parent
+                if not folder.is_dir():
+                    raise InputError(f"--db: folder {folder} does not exist")
+            engine = create_engine(parsed, echo=echo, poolclass=NullPool)
+            event.listen(engine, "connect", _sqlite_on_connect(busy_timeout_ms))
+            event.listen(engine, "begin", _sqlite_on_begin)
+            return engine
+        return create_engine(parsed, echo=echo, pool_pre_ping=True)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction; rolled back at the end (reads change nothing)."""
+        with self.engine.connect() as connection, connection.begin():
+            yield connection
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: committed when the block ends normally, rolled back otherwise."""
+        engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        with engine.connect() as connection, connection.begin():
+            yield connection
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,44 @@
+"""Schema migrations with Alembic, run programmatically on a ``Database``.
+
+``upgrade`` brings a database to the newest revision (creating it if empty); ``check`` says
+whether it is there. Both work on SQLite and PostgreSQL alike.
+"""
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from socialcredit.store.db import Database
+
+__all__ = ["current_revision", "head_revision", "upgrade"]
+
+_SCRIPTS = Path(__file__).with_name("migrations")
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_SCRIPTS))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package always ships revisions
+        raise RuntimeError("no migrations found")
+    return head
+
+
+def current_revision(database: Database) -> str | None:
+    with database.read() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(database: Database, revision: str = "head") -> None:
+    """Run every migration up to ``revision`` in one write transaction."""
+    config = _config()
+    with database.write() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)

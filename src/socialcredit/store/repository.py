@@ -1,0 +1,171 @@
+"""Reads and small writes against the schema. Bulk writes live in ``store.bulk``.
+
+Functions take an open ``Connection`` (from ``Database.read()`` or ``.write()``), so that a
+service decides the transaction boundaries and several calls share one transaction.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, and_, func, insert, literal, select, tuple_, update
+from sqlalchemy.sql import ColumnElement, Select
+
+from socialcredit.domain.scoring import Entry
+from socialcredit.store.schema import (
+    catalogue_versions,
+    entries,
+    entry_changes,
+    imports,
+    people,
+)
+
+__all__ = [
+    "IN_CHUNK",
+    "add_import_counts",
+    "count_people",
+    "fetch_entry_keys",
+    "fetch_people",
+    "finish_import",
+    "get_person",
+    "insert_catalogue_version",
+    "latest_changes",
+    "load_catalogue_rows",
+    "person_entries",
+    "person_ids",
+    "start_import",
+]
+
+# Bound the number of values in one IN (...) list: SQLite allows 32,766 parameters.
+IN_CHUNK = 10_000
+
+
+def _chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def load_catalogue_rows(connection: Connection) -> list[dict[str, Any]]:
+    query = select(catalogue_versions).order_by(catalogue_versions.c.effective_from)
+    return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def insert_catalogue_version(connection: Connection, row: dict[str, Any]) -> None:
+    connection.execute(insert(catalogue_versions).values(**row))
+
+
+def start_import(connection: Connection, kind: str, source: str, sha256: str | None,
+                 started_at: datetime) -> int:
+    result = connection.execute(
+        insert(imports).values(kind=kind, source=source, source_sha256=sha256,
+                               submitted=0, accepted=0, duplicates=0, unchanged=0, rejected=0,
+                               started_at=started_at)
+    )
+    primary_key = result.inserted_primary_key
+    assert primary_key is not None
+    return int(primary_key[0])
+
+
+def add_import_counts(connection: Connection, import_id: int, **counts: int) -> None:
+    values = {name: getattr(imports.c, name) + count for name, count in counts.items()}
+    connection.execute(update(imports).where(imports.c.id == import_id).values(**values))
+
+
+def finish_import(connection: Connection, import_id: int, finished_at: datetime) -> None:
+    connection.execute(
+        update(imports).where(imports.c.id == import_id).values(finished_at=finished_at)
+    )
+
+
+def count_people(connection: Connection) -> int:
+    return int(connection.execute(select(func.count()).select_from(people)).scalar_one())
+
+
+_PEOPLE_SCHEMA = {"id": pl.String, "name": pl.String, "district": pl.String,
+                  "public_servant": pl.Boolean}
+
+
+def fetch_people(connection: Connection, ids: Sequence[str] | None) -> pl.DataFrame:
+    """Current state of the people in ``ids`` (all people when ``None``)."""
+    columns = [people.c.id, people.c.name, people.c.district, people.c.public_servant]
+    rows: list[Any] = []
+    if ids is None:
+        rows = list(connection.execute(select(*columns)))
+    else:
+        for chunk in _chunks(list(ids)):
+            rows.extend(connection.execute(select(*columns).where(people.c.id.in_(chunk))))
+    return pl.DataFrame([tuple(row) for row in rows], schema=_PEOPLE_SCHEMA, orient="row")
+
+
+def person_ids(connection: Connection, known_at: datetime | None = None) -> pl.DataFrame:
+    """Every registered person's ID, sorted (as of ``known_at`` when given)."""
+    query = select(people.c.id).order_by(people.c.id)
+    if known_at is not None:
+        query = query.where(people.c.registered_at <= known_at)
+    ids = connection.execute(query).scalars().all()
+    return pl.DataFrame({"id": ids}, schema={"id": pl.String})
+
+
+def get_person(connection: Connection, person_id: str) -> dict[str, Any] | None:
+    row = connection.execute(select(people).where(people.c.id == person_id)).first()
+    return None if row is None else dict(row._mapping)
+
+
+_KEY_SCHEMA = {"agency": pl.String, "event_id": pl.String, "stored_person_id": pl.String,
+               "stored_rule": pl.String, "stored_occurred_on": pl.Date,
+               "stored_evidence": pl.String}
+
+
+def fetch_entry_keys(connection: Connection, keys: pl.DataFrame) -> pl.DataFrame:
+    """Stored content of the entries holding any of ``keys`` (columns agency, event_id)."""
+    pairs = list(zip(keys["agency"].to_list(), keys["event_id"].to_list(), strict=True))
+    columns = [entries.c.agency, entries.c.event_id, entries.c.person_id, entries.c.rule,
+               entries.c.occurred_on, entries.c.evidence]
+    rows: list[Any] = []
+    for chunk in _chunks(pairs, IN_CHUNK // 2):
+        condition = tuple_(entries.c.agency, entries.c.event_id).in_(chunk)
+        rows.extend(tuple(row) for row in connection.execute(select(*columns).where(condition)))
+    return pl.DataFrame(rows, schema=_KEY_SCHEMA, orient="row")
+
+
+def latest_changes(known_at: datetime | None = None) -> Select[Any]:
+    """Per entry, its newest change (as known at ``known_at``): entry_id, status, ends_on."""
+    newest = select(func.max(entry_changes.c.id))
+    if known_at is not None:
+        newest = newest.where(entry_changes.c.recorded_at <= known_at)
+    newest_ids = newest.group_by(entry_changes.c.entry_id)
+    return select(entry_changes.c.entry_id, entry_changes.c.status, entry_changes.c.ends_on
+                  ).where(entry_changes.c.id.in_(newest_ids))
+
+
+def _entry_filter(person_id: str, known_at: datetime | None) -> ColumnElement[bool]:
+    condition: ColumnElement[bool] = entries.c.person_id == person_id
+    if known_at is not None:
+        condition = and_(condition, entries.c.recorded_at <= known_at)
+    return condition
+
+
+def person_entries(connection: Connection, person_id: str, *, known_at: datetime | None = None,
+                   occurred_until: date | None = None) -> list[Entry]:
+    """A person's entries in their state as known at ``known_at`` (now when ``None``)."""
+    latest = latest_changes(known_at).subquery()
+    query = (
+        select(entries, func.coalesce(latest.c.status, literal("active")).label("status"),
+               latest.c.ends_on)
+        .outerjoin(latest, latest.c.entry_id == entries.c.id)
+        .where(_entry_filter(person_id, known_at))
+        .order_by(entries.c.occurred_on, entries.c.agency, entries.c.event_id)
+    )
+    if occurred_until is not None:
+        query = query.where(entries.c.occurred_on <= occurred_until)
+    return [
+        Entry(
+            agency=row.agency, event_id=row.event_id, person_id=row.person_id, rule=row.rule,
+            occurred_on=row.occurred_on, catalogue_version=row.catalogue_version,
+            points=row.points, counts_until=row.counts_until,
+            blacklist_until=row.blacklist_until, grade_cap=row.grade_cap, status=row.status,
+            ends_on=row.ends_on, evidence=row.evidence, recorded_at=row.recorded_at,
+        )
+        for row in connection.execute(query)
+    ]

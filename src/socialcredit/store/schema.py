@@ -1,0 +1,174 @@
+"""The relational schema, shared by SQLite and PostgreSQL (SQLAlchemy Core).
+
+History is append-only: rows are inserted, never updated in place, except the ``people`` and
+``imports`` tables, which hold current state next to their append-only history
+(``person_changes``) and counters. An entry's status and ``ends_on`` live in
+``entry_changes``: every change is a new row with the entry's full new state and its time, so
+that any past state can be reconstructed (time travel, ``known_at``).
+
+Every row carries ``recorded_at`` (UTC). Alembic migrations in ``store/migrations`` create this
+schema; ``tests/integration/test_migrations.py`` checks that they match.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "UTCDateTime",
+    "catalogue_versions",
+    "entries",
+    "entry_changes",
+    "imports",
+    "metadata",
+    "people",
+    "person_changes",
+    "rejections",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored as naive UTC on every database, returned as aware UTC.
+
+    SQLite has no time zone type and PostgreSQL's ``timestamptz`` converts on the session's
+    zone; storing naive UTC everywhere gives the same text and the same ordering on both.
+    """
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be time-zone aware")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+catalogue_versions = Table(
+    "catalogue_versions",
+    metadata,
+    Column("version", String(64), primary_key=True),
+    Column("effective_from", Date, nullable=False, unique=True),
+    Column("base_score", Integer, nullable=False),
+    Column("document", Text, nullable=False),  # canonical JSON of the whole version
+    Column("digest", String(64), nullable=False),  # sha256 of the canonical JSON
+    Column("recorded_at", UTCDateTime, nullable=False),
+)
+
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),  # people | events
+    Column("source", Text, nullable=False),
+    Column("source_sha256", String(64)),
+    Column("submitted", Integer, nullable=False, default=0),
+    Column("accepted", Integer, nullable=False, default=0),  # events accepted / people added
+    Column("duplicates", Integer, nullable=False, default=0),  # events dup / people updated
+    Column("unchanged", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    CheckConstraint("kind IN ('people', 'events')", name="kind"),
+)
+
+people = Table(
+    "people",
+    metadata,
+    Column("id", String(18), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("district", Text, nullable=False),
+    Column("public_servant", Boolean, nullable=False),
+    Column("registered_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+person_changes = Table(
+    "person_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", String(18), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("district", Text, nullable=False),
+    Column("public_servant", Boolean, nullable=False),
+    Column("import_id", Integer, ForeignKey("imports.id")),
+    Column("recorded_at", UTCDateTime, nullable=False),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agency", String(64), nullable=False),
+    Column("event_id", Text, nullable=False),
+    Column("person_id", String(18), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("occurred_on", Date, nullable=False),
+    Column("evidence", Text),
+    Column("catalogue_version", String(64), nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("counts_until", Date, nullable=False),
+    Column("blacklist_until", Date),
+    Column("grade_cap", String(16)),
+    Column("import_id", Integer),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    # The idempotency key of DESIGN section 3: held for good once accepted.
+    UniqueConstraint("agency", "event_id"),
+    # Statements and per-person scores read one person's entries.
+    Index(None, "person_id"),
+)
+
+entry_changes = Table(
+    "entry_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entry_id", Integer, ForeignKey("entries.id"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("ends_on", Date),
+    Column("reason", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    CheckConstraint("status IN ('active', 'contested', 'overturned', 'withdrawn')", name="status"),
+)
+
+rejections = Table(
+    "rejections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("import_id", Integer, ForeignKey("imports.id"), nullable=False, index=True),
+    Column("row", Integer, nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("record", Text, nullable=False),  # the original row as JSON, so nothing is lost
+    Column("recorded_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,106 @@
+"""Shared fixtures: registries on SQLite and on a throwaway PostgreSQL, files, people, events.
+
+Tests that take ``registry`` run once per database (``sqlite`` and ``postgres``); the clock is
+pinned (``NOW``) so that 'today' never moves under a test.
+"""
+
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from socialcredit.domain.ids import make_person_id
+from socialcredit.services.catalogue import init_registry
+from socialcredit.services.registry import Registry
+from socialcredit.settings import load_settings
+
+pytest_plugins = ["tests.pg"]
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EXAMPLE_CATALOGUE = FIXTURES / "example-catalogue.yaml"
+# Noon in Rongcheng: the registry's 'today' is 2026-11-27 whatever the machine's zone.
+NOW = "2026-11-27T12:00:00+08:00"
+TODAY = date(2026, 11, 27)
+
+
+def person(born: date = date(1984, 3, 5), sequence: int = 123) -> str:
+    """A valid resident ID of Rongcheng (area 371082)."""
+    return make_person_id("371082", born, sequence)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'registry.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'registry.db'}"
+
+
+def open_registry(url: str, **settings: object) -> Registry:
+    return Registry.open(url, load_settings({}, now=NOW, **settings))
+
+
+@pytest.fixture
+def make_registry() -> Iterator[Callable[..., Registry]]:
+    """Open registries on any URL with the pinned clock; closed after the test."""
+    opened: list[Registry] = []
+
+    def make(url: str, catalogues: list[Path] | None = None, **settings: object) -> Registry:
+        registry = open_registry(url, **settings)
+        init_registry(registry, [EXAMPLE_CATALOGUE] if catalogues is None else catalogues)
+        opened.append(registry)
+        return registry
+
+    yield make
+    for registry in opened:
+        registry.close()
+
+
+@pytest.fixture
+def registry(make_registry: Callable[..., Registry], database_url: str) -> Registry:
+    """A registry with the DESIGN.md example catalogue, on SQLite and on PostgreSQL."""
+    return make_registry(database_url)
+
+
+@pytest.fixture
+def sqlite_registry(make_registry: Callable[..., Registry], sqlite_url: str) -> Registry:
+    return make_registry(sqlite_url)
+
+
+def write_csv(path: Path, header: str, rows: list[str]) -> Path:
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+EVENTS_HEADER = "agency,event_id,person_id,rule,occurred_on,evidence"
+PEOPLE_HEADER = "id,name,district,public_servant"
+
+ZHANG_JIAN = person(date(1984, 3, 5), 123)
+LI_NA = person(date(1990, 1, 1), 2)
+
+
+@pytest.fixture
+def people_file(tmp_path: Path) -> Path:
+    return write_csv(tmp_path / "people.csv", PEOPLE_HEADER, [
+        f"{ZHANG_JIAN},张建,崖头街道,true",
+        f"{LI_NA},李娜,城西街道,false",
+    ])
+
+
+def recent(days_ago: int) -> str:
+    return (TODAY - timedelta(days=days_ago)).isoformat()
+
+
+def frame_of(path: Path) -> pl.DataFrame:
+    suffix = path.suffix
+    if suffix == ".csv":
+        return pl.read_csv(path, infer_schema=False)
+    if suffix == ".jsonl":
+        return pl.read_ndjson(path)
+    return pl.read_parquet(path)

@@ -147,7 +147,8 @@ GROUNDS: tuple[Ground, ...] = (
             r"\bskip(ping)?[- ]levels?\b",
             r"\boutside (the )?(normal|proper|regular) channels",
             r"\bspeech",
-            r"\b(express(ing|ed)?|voic(e|ed|ing)|holding|political) (an |his |her |their )?opinions?\b",
+            r"\b(express(ing|ed)?|voic(e|ed|ing)|holding|political)"
+            r" (an |his |her |their )?opinions?\b",
             r"\bonline (post|comment|remark|speech|content|article)",
             r"\bposting\b",
             r"\bcomments?\b",
@@ -339,12 +340,13 @@ GROUNDS: tuple[Ground, ...] = (
         "someone other than the person who acted (points land only on the actor)",
         (
             r"\b(parents?|child|children|sons?|daughters?|spouses?|husbands?|wives|wife|fathers?"
-            r"|mothers?|relatives?|siblings?|brothers?|sisters?|kin|family members?|household members?"
-            r"|famil(y|ies)|households?)"
+            r"|mothers?|relatives?|siblings?|brothers?|sisters?|kin|family members?"
+            r"|household members?|famil(y|ies)|households?)"
             r" of\b",
-            r"'s (parents?|child|children|sons?|daughters?|spouse|husband|wife|relatives?|family)\b",
-            r"^(a |an |the |one's |his |her |their )?(child|children|son|daughter|spouse|husband|wife"
-            r"|parents?|father|mother|relatives?|family members?|siblings?|brother|sister)\b",
+            r"'s (parents?|child|children|sons?|daughters?|spouse|husband|wife|relatives?"
+            r"|family)\b",
+            r"^(a |an |the |one's |his |her |their )?(child|children|son|daughter|spouse|husband"
+            r"|wife|parents?|father|mother|relatives?|family members?|siblings?|brother|sister)\b",
             r"\bcredited to\b",
             r"\bon behalf of\b",
             r"\bguilt by association",

@@ -19,6 +19,7 @@ from socialcredit.cli.common import (
     parse_as_of,
     parse_known_at,
     progress_bar,
+    shown_url,
 )
 from socialcredit.services import catalogue as catalogue_service
 from socialcredit.services import standing
@@ -49,12 +50,12 @@ def init(
     db: Db = None, json_output: Json = False,
 ) -> None:
     """Create or migrate the database and load catalogues."""
-    registry = open_registry(db)
+    registry = open_registry(db, setting_up=True)
     results = catalogue_service.init_registry(registry, list(catalogue or []))
-    document = {"database": registry.database.url, "catalogues": [r.as_dict() for r in results]}
+    document = {"database": shown_url(registry), "catalogues": [r.as_dict() for r in results]}
 
     def human() -> None:
-        out.print(f"registry ready at {registry.database.url}")
+        out.print(f"registry ready at {shown_url(registry)}")
         for result in results:
             out.print(f"catalogue {result.version} (from {result.effective_from}): "
                       f"{result.status}, {result.rules} rules, {result.agencies} agencies")
@@ -152,8 +153,9 @@ def score(person_id: Annotated[str, typer.Argument(help="18-character resident I
 
 def _print_statement(document: dict[str, object]) -> None:
     out.print(f"[bold]{document['name']}[/bold]  {document['id']}  {document['district']}")
+    listed = "BLACKLISTED" if document["blacklisted"] else "not blacklisted"
     out.print(f"as of {document['as_of']}: {document['score']} points, grade "
-              f"{document['grade']}, {'BLACKLISTED' if document['blacklisted'] else 'not blacklisted'}"
+              f"{document['grade']}, {listed}"
               f" (base {document['base_score']}, catalogue {document['catalogue_version']})")
     table = Table("occurred", "agency", "rule", "points", "counts until", "status", "why")
     for entry in document["entries"]:  # type: ignore[attr-defined]
@@ -194,7 +196,8 @@ def check(person_id: Annotated[str, typer.Argument(help="18-character resident I
                 **{k: v for k, v in result.as_dict().items() if k not in ("eligible", "reasons")}}
 
     def human() -> None:
-        out.print(f"{result.id} {result.policy}: {'ELIGIBLE' if result.eligible else 'NOT ELIGIBLE'}")
+        answer = "ELIGIBLE" if result.eligible else "NOT ELIGIBLE"
+        out.print(f"{result.id} {result.policy}: {answer}")
         for reason in result.reasons:
             out.print(f"  {reason['requirement']}: wanted {reason['wanted']}, "
                       f"actual {reason['actual']}")

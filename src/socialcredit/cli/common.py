@@ -19,6 +19,8 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from socialcredit.domain.errors import (
     CatalogueInvalidError,
@@ -30,6 +32,7 @@ from socialcredit.domain.invariant import InvariantViolation
 from socialcredit.services.clock import parse_timestamp
 from socialcredit.services.registry import Registry
 from socialcredit.settings import load_settings
+from socialcredit.store import migrate
 
 __all__ = [
     "AsOf",
@@ -43,6 +46,7 @@ __all__ = [
     "parse_as_of",
     "parse_known_at",
     "progress_bar",
+    "shown_url",
 ]
 
 DEFAULT_DB = "sqlite:///socialcredit.db"
@@ -70,8 +74,36 @@ def database_url(db: str | None) -> str:
     return db or _state["db"] or os.environ.get("SOCIALCREDIT_DB") or DEFAULT_DB
 
 
-def open_registry(db: str | None) -> Registry:
-    return Registry.open(database_url(db), load_settings())
+def open_registry(db: str | None, *, setting_up: bool = False) -> Registry:
+    """The registry at ``db``. Only ``init`` (``setting_up``) may use a database it has not
+    set up: elsewhere a missing table would surface as a driver traceback, not an answer."""
+    registry = Registry.open(database_url(db), load_settings())
+    try:
+        if not setting_up:
+            _check_set_up(registry)
+        else:
+            migrate.current_revision(registry.database)  # can we connect at all?
+    except DBAPIError as error:
+        reason = (str(error.orig).strip().splitlines() or ["failed"])[0]
+        raise InputError(f"cannot open the database {shown_url(registry)}: {reason}") from None
+    return registry
+
+
+def shown_url(registry: Registry) -> str:
+    """The database URL without its password, fit for messages and output."""
+    return make_url(registry.database.url).render_as_string(hide_password=True)
+
+
+def _check_set_up(registry: Registry) -> None:
+    database = registry.database
+    path = make_url(database.url).database or ""
+    if database.is_sqlite and path not in ("", ":memory:") and not Path(path).is_file():
+        # Connecting would create an empty file as a side effect of a mistyped --db.
+        raise InputError(f"no database at {path}; create it with `socialcredit init`")
+    revision = migrate.current_revision(database)
+    if revision != migrate.head_revision():
+        state = "is not set up" if revision is None else "is at an older schema"
+        raise InputError(f"the database {shown_url(registry)} {state}; run `socialcredit init`")
 
 
 def parse_as_of(text: str | None) -> date | None:
@@ -99,11 +131,13 @@ def emit(json_output: bool, document: Any, human: Callable[[], None]) -> None:
 
 def _fail(error: SocialCreditError, json_output: bool) -> int:
     lines = error.problems if isinstance(error, CatalogueInvalidError) else [error.message]
-    prefix = f"{error.message.split(':', 1)[0]}: " if isinstance(error, CatalogueInvalidError) else ""
+    catalogue = isinstance(error, CatalogueInvalidError)
+    prefix = f"{error.message.split(':', 1)[0]}: " if catalogue else ""
     for line in lines:
         err.print(f"error: {prefix}{line}", markup=False)
     if json_output:
-        document = {"error": {"code": error.code, "message": error.message}}
+        document: dict[str, dict[str, Any]] = {
+            "error": {"code": error.code, "message": error.message}}
         if isinstance(error, CatalogueInvalidError):
             document["error"]["problems"] = error.problems
         sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
@@ -137,7 +171,8 @@ def command(function: Callable[P, R]) -> Callable[P, R]:
 
 
 @contextmanager
-def progress_bar(description: str, total: int | None = None) -> Iterator[Callable[[int, int], None]]:
+def progress_bar(description: str,
+                 total: int | None = None) -> Iterator[Callable[[int, int], None]]:
     """A Rich progress bar on stderr; yields ``update(done, total)``."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())

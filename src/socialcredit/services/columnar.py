@@ -21,9 +21,10 @@ __all__ = [
     "stripped",
 ]
 
-# C0 controls and DEL. Tab, newline and carriage return are allowed in free text only.
-CONTROL_CHARACTERS = r"[\x00-\x1f\x7f]"
-FREE_TEXT_CONTROLS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+# C0 controls, DEL and the C1 controls (U+0080-U+009F: U+009B opens a terminal escape
+# sequence like ESC [ does). Tab, newline and carriage return are allowed in free text only.
+CONTROL_CHARACTERS = r"[\x00-\x1f\x7f-\x9f]"
+FREE_TEXT_CONTROLS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 
 
 def stripped(name: str) -> pl.Expr:

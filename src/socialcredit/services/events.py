@@ -15,8 +15,10 @@ import polars as pl
 from sqlalchemy import Connection
 
 from socialcredit.domain.invariant import invariant
+from socialcredit.files.writers import TableWriter
 from socialcredit.services import imports
 from socialcredit.services.event_judge import (
+    EVENT_COLUMNS,
     EVENT_REQUIRED,
     CatalogueFrames,
     catalogue_frames,
@@ -99,7 +101,7 @@ def _judge(registry: Registry, batch: pl.DataFrame, frames: CatalogueFrames,
 
 def import_event_frame(registry: Registry, raw: pl.DataFrame, columns: list[str], *,
                        source: str, sha256: str | None = None,
-                       rejects: imports.TableWriter | None = None,
+                       rejects: TableWriter | None = None,
                        progress: imports.Progress | None = None) -> EventImportResult:
     """Import already-read rows (``row``, the file's columns, ``malformed``)."""
     frames = catalogue_frames(registry.catalogues())
@@ -118,7 +120,7 @@ def import_event_frame(registry: Registry, raw: pl.DataFrame, columns: list[str]
         rejected = classified.filter(pl.col("outcome") == "rejected")
         reasons.update(rejected["reason"].to_list())
         if rejects is not None:
-            rejects.write(rejected.select("row", "reason", "message", *columns))
+            rejects.write(imports.rejects_frame(rejected, columns))
         if progress is not None:
             progress(sum(totals.values()), raw.height)
     with registry.database.write() as connection:
@@ -136,8 +138,8 @@ def import_events(registry: Registry, path: Path, *, rejects_path: Path | None =
                   encoding: str = "utf-8",
                   progress: imports.Progress | None = None) -> EventImportResult:
     """Import an events file (CSV, JSON Lines or Parquet); rejects go to ``rejects_path``."""
-    raw = imports.read_import_file(registry, path, encoding, EVENT_REQUIRED)
-    rejects_path = rejects_path or imports.default_rejects_path(path)
+    raw = imports.read_import_file(registry, path, encoding, EVENT_REQUIRED, EVENT_COLUMNS)
+    rejects_path = imports.rejects_path_for(path, rejects_path)
     registry.catalogues()  # fail on a broken store before touching anything
     with imports.open_rejects(rejects_path, raw.columns) as rejects:
         result = import_event_frame(registry, raw.frame, raw.columns, source=str(path),

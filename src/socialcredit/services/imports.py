@@ -12,8 +12,8 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Connection
 
-from socialcredit.domain.errors import UnreadableInputError
-from socialcredit.files.readers import RawTable, read_table
+from socialcredit.domain.errors import InputError, UnreadableInputError
+from socialcredit.files.readers import EXTRA, RawTable, file_format, frame_columns, read_table
 from socialcredit.files.writers import TableWriter
 from socialcredit.services.registry import Registry
 from socialcredit.store import repository
@@ -26,11 +26,15 @@ __all__ = [
     "default_rejects_path",
     "open_rejects",
     "read_import_file",
+    "rejects_frame",
+    "rejects_path_for",
     "store_rejections",
 ]
 
 # Called with (rows done, rows in all); the CLI draws a progress bar with it.
 Progress = Callable[[int, int], None]
+
+REJECTS_HEADER = ("row", "reason", "message")
 
 
 def default_rejects_path(path: Path) -> Path:
@@ -38,8 +42,21 @@ def default_rejects_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.rejects.csv")
 
 
+def rejects_path_for(path: Path, rejects_path: Path | None) -> Path:
+    """Where the rejects of the (readable) input ``path`` go, checked before anything is
+    written: never over the input."""
+    target = rejects_path or default_rejects_path(path)
+    file_format(target)
+    if not target.parent.is_dir():
+        raise UnreadableInputError(f"{target}: folder {target.parent} does not exist")
+    if target.exists() and target.samefile(path):  # the input is the agency's record
+        raise InputError(f"{target}: the rejects file cannot be the input file itself")
+    return target
+
+
 def read_import_file(registry: Registry, path: Path, encoding: str,
-                     required: Sequence[str]) -> RawTable:
+                     required: Sequence[str], optional: Sequence[str] = ()) -> RawTable:
+    """Read ``path`` whole; refuses it without the ``required`` columns."""
     settings = registry.settings
     raw = read_table(path, encoding=encoding, max_file_bytes=settings.max_file_bytes,
                      max_rows=settings.max_rows_per_file)
@@ -51,7 +68,26 @@ def read_import_file(registry: Registry, path: Path, encoding: str,
             f"{path}: missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)} "
             f"(found: {', '.join(raw.columns) or 'none'})"
         )
-    return raw
+    # Inside an import, extra columns travel as file:NAME too: an extra column named like one
+    # the judging adds (points, reason, ...) must never stand in for it.
+    known = (*required, *optional)
+    held = dict(zip(raw.columns, frame_columns(raw.columns), strict=True))
+    extras = {name: EXTRA + name for name in raw.columns
+              if name not in known and held[name] == name}
+    return RawTable(raw.columns, raw.frame.rename(extras), raw.sha256)
+
+
+def _original_columns(frame: pl.DataFrame, columns: Sequence[str]) -> list[pl.Expr]:
+    """The file's own columns under their own names."""
+    return [pl.col(EXTRA + name if EXTRA + name in frame.columns else name).alias(name)
+            for name in columns]
+
+
+def rejects_frame(rejected: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """row, reason, message, then the file's columns (but for the row, reason and message of
+    a rejects file sent again, which the database keeps with the rest of the row)."""
+    own = [name for name in columns if name not in REJECTS_HEADER]
+    return rejected.select(*REJECTS_HEADER, *_original_columns(rejected, own))
 
 
 def batches(frame: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:
@@ -74,7 +110,7 @@ def store_rejections(connection: Connection, rejected: pl.DataFrame, columns: Se
     """Keep every rejected row in the database too, with its original fields as JSON."""
     if rejected.height == 0:
         return
-    record = pl.struct([pl.col(name) for name in columns]).struct.json_encode()
+    record = pl.struct(_original_columns(rejected, columns)).struct.json_encode()
     rows = rejected.select(
         import_id=pl.lit(import_id), row="row", reason="reason", message="message",
         record=record if columns else pl.lit("{}"), recorded_at=pl.col("recorded_at"),

@@ -128,11 +128,11 @@ def _import_batches(registry: Registry, raw: RawTable, import_id: int,
                 duplicates=outcomes["updated"], unchanged=outcomes["unchanged"],
                 rejected=outcomes["rejected"])
         people.absorb(state)  # the next batch must see this batch's people
-        rejects.write(rejected.select("row", "reason", "message", *raw.columns))
+        rejects.write(imports.rejects_frame(rejected, raw.columns))
         totals += outcomes
         totals += Counter(f"reason:{r}" for r in rejected["reason"].to_list())
         if progress is not None:
-            progress(min(batch["row"].max() or 0, raw.height), raw.height)  # type: ignore[type-var]
+            progress(int(batch["row"][-1]), raw.height)  # batches are never empty
     return totals
 
 
@@ -141,7 +141,7 @@ def import_people(registry: Registry, path: Path, *, rejects_path: Path | None =
                   progress: imports.Progress | None = None) -> PeopleImportResult:
     """Import a people file (CSV, JSON Lines or Parquet); rejects go to ``rejects_path``."""
     raw = imports.read_import_file(registry, path, encoding, PEOPLE_REQUIRED)
-    rejects_path = rejects_path or imports.default_rejects_path(path)
+    rejects_path = imports.rejects_path_for(path, rejects_path)
     with registry.database.write() as connection:
         import_id = repository.start_import(connection, "people", str(path), raw.sha256,
                                             registry.clock.now())

@@ -40,7 +40,10 @@ from socialcredit.sim.town import build_town
 from socialcredit.store.bulk import ENTRY_COLUMNS
 from socialcredit.store.schema import entries, metadata
 
-RAW_TABLE_SQL = "SELECT person_id, SUM(points) FROM {table} WHERE occurred_on <= ? AND counts_until > ? GROUP BY person_id"
+RAW_TABLE_SQL = (
+    "SELECT person_id, SUM(points) FROM {table} "
+    "WHERE occurred_on <= ? AND counts_until > ? GROUP BY person_id"
+)
 
 
 def timed(function: Callable[[], Any]) -> tuple[float, Any]:
@@ -54,8 +57,15 @@ def say(message: str) -> None:
 
 
 def build_files(folder: Path, people: int, events: int, today: date, registry: Registry) -> None:
-    seconds, town = timed(lambda: build_town(registry.in_force(today), people_count=people,
-                                             today=today, events_target=events, noise_rate=0))
+    seconds, town = timed(
+        lambda: build_town(
+            registry.in_force(today),
+            people_count=people,
+            today=today,
+            events_target=events,
+            noise_rate=0,
+        )
+    )
     say(f"town: {town.people.height:,} people, {town.events.height:,} events in {seconds:.1f} s")
     town.people.write_parquet(folder / "people.parquet")
     town.events.with_columns(pl.col("occurred_on").cast(pl.String)).write_csv(folder / "events.csv")
@@ -94,21 +104,36 @@ def raw_group_by(registry: Registry, day: date) -> tuple[float, int]:
     with registry.database.read() as connection:
         driver = connection.connection.driver_connection
         sql = RAW_TABLE_SQL.format(table="entries")
-        seconds, rows = timed(lambda: driver.execute(sql, (day.isoformat(), day.isoformat()))
-                              .fetchall())
+        seconds, rows = timed(
+            lambda: driver.execute(sql, (day.isoformat(), day.isoformat())).fetchall()
+        )
     return seconds, len(rows)
 
 
 def duckdb_group_by(registry: Registry, day: date) -> tuple[float, float]:
     with registry.database.read() as connection:
-        frame = pl.DataFrame([tuple(r) for r in connection.execute(select(
-            entries.c.person_id, entries.c.points, entries.c.occurred_on,
-            entries.c.counts_until))], schema=["person_id", "points", "occurred_on",
-                                               "counts_until"], orient="row")
+        frame = pl.DataFrame(
+            [
+                tuple(r)
+                for r in connection.execute(
+                    select(
+                        entries.c.person_id,
+                        entries.c.points,
+                        entries.c.occurred_on,
+                        entries.c.counts_until,
+                    )
+                )
+            ],
+            schema=["person_id", "points", "occurred_on", "counts_until"],
+            orient="row",
+        )
     database = duckdb.connect()
+    database.register("frame", frame)
     load_seconds, _ = timed(lambda: database.execute("CREATE TABLE e AS SELECT * FROM frame"))
-    sql = ("SELECT person_id, SUM(points) FROM e WHERE occurred_on <= $1 AND counts_until > $1 "
-           "GROUP BY person_id")
+    sql = (
+        "SELECT person_id, SUM(points) FROM e WHERE occurred_on <= $1 AND counts_until > $1 "
+        "GROUP BY person_id"
+    )
     seconds, _ = timed(lambda: database.execute(sql, [day]).fetchall())
     return seconds, load_seconds
 
@@ -139,19 +164,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     registry.close()
     events = result.accepted
     return {
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "platform": platform.platform()},
-        "events": events, "people": scores.height,
-        "import": {"seconds": round(import_seconds, 2), "events_per_s": round(events / import_seconds),
-                   "raw_executemany_seconds": round(raw_seconds, 2),
-                   "raw_events_per_s": round(events / raw_seconds),
-                   "ratio": round(import_seconds / raw_seconds, 2)},
-        "score": {"seconds": round(score_seconds, 2), "people": scores.height,
-                  "raw_group_by_seconds": round(group_seconds, 2), "raw_groups": groups,
-                  "ratio_to_raw_sql": round(score_seconds / group_seconds, 2),
-                  "duckdb_seconds": round(duck_seconds, 3),
-                  "duckdb_load_seconds": round(duck_load, 2),
-                  "ratio_to_duckdb": round(score_seconds / duck_seconds, 1)},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+        "events": events,
+        "people": scores.height,
+        "import": {
+            "seconds": round(import_seconds, 2),
+            "events_per_s": round(events / import_seconds),
+            "raw_executemany_seconds": round(raw_seconds, 2),
+            "raw_events_per_s": round(events / raw_seconds),
+            "ratio": round(import_seconds / raw_seconds, 2),
+        },
+        "score": {
+            "seconds": round(score_seconds, 2),
+            "people": scores.height,
+            "raw_group_by_seconds": round(group_seconds, 2),
+            "raw_groups": groups,
+            "ratio_to_raw_sql": round(score_seconds / group_seconds, 2),
+            "duckdb_seconds": round(duck_seconds, 3),
+            "duckdb_load_seconds": round(duck_load, 2),
+            "ratio_to_duckdb": round(score_seconds / duck_seconds, 1),
+        },
         "folder": str(folder),
     }
 
@@ -168,13 +204,17 @@ def main() -> None:
         print(json.dumps(report, indent=2))
         return
     imp, score = report["import"], report["score"]
-    print(f"import  {report['events']:>10,} events  ours {imp['seconds']:7.2f} s "
-          f"({imp['events_per_s']:,}/s)  raw executemany {imp['raw_executemany_seconds']:7.2f} s "
-          f"({imp['raw_events_per_s']:,}/s)  ratio {imp['ratio']:.2f}  (goal <= 2)")
-    print(f"score   {report['people']:>10,} people  ours {score['seconds']:7.2f} s  "
-          f"raw SQL group-by {score['raw_group_by_seconds']:7.2f} s  ratio "
-          f"{score['ratio_to_raw_sql']:.2f}  (goal <= 2)  DuckDB in memory "
-          f"{score['duckdb_seconds']:.3f} s (load {score['duckdb_load_seconds']:.1f} s)")
+    print(
+        f"import  {report['events']:>10,} events  ours {imp['seconds']:7.2f} s "
+        f"({imp['events_per_s']:,}/s)  raw executemany {imp['raw_executemany_seconds']:7.2f} s "
+        f"({imp['raw_events_per_s']:,}/s)  ratio {imp['ratio']:.2f}  (goal <= 2)"
+    )
+    print(
+        f"score   {report['people']:>10,} people  ours {score['seconds']:7.2f} s  "
+        f"raw SQL group-by {score['raw_group_by_seconds']:7.2f} s  ratio "
+        f"{score['ratio_to_raw_sql']:.2f}  (goal <= 2)  DuckDB in memory "
+        f"{score['duckdb_seconds']:.3f} s (load {score['duckdb_load_seconds']:.1f} s)"
+    )
 
 
 if __name__ == "__main__":

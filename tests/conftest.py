@@ -87,10 +87,14 @@ LI_NA = person(date(1990, 1, 1), 2)
 
 @pytest.fixture
 def people_file(tmp_path: Path) -> Path:
-    return write_csv(tmp_path / "people.csv", PEOPLE_HEADER, [
-        f"{ZHANG_JIAN},张建,崖头街道,true",
-        f"{LI_NA},李娜,城西街道,false",
-    ])
+    return write_csv(
+        tmp_path / "people.csv",
+        PEOPLE_HEADER,
+        [
+            f"{ZHANG_JIAN},张建,崖头街道,true",
+            f"{LI_NA},李娜,城西街道,false",
+        ],
+    )
 
 
 def recent(days_ago: int) -> str:

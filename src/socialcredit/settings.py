@@ -25,6 +25,7 @@ class Settings:
     max_field_chars: int = 4096
     max_rows_per_file: int = 50_000_000
     sqlite_busy_timeout_ms: int = 5000
+    sqlite_cache_mib: int = 256
     now: str = ""
 
     def with_changes(self, **changes: Any) -> "Settings":
@@ -40,6 +41,8 @@ SETTING_HELP: Mapping[str, str] = {
     "fields reject the row with 'invalid-text'.",
     "max_rows_per_file": "The most data rows accepted in one import file.",
     "sqlite_busy_timeout_ms": "How long a SQLite writer waits for the write lock before giving up.",
+    "sqlite_cache_mib": "Page cache per SQLite connection, in MiB (memory it may use, not a "
+    "reservation).",
     "now": "Pin the registry clock to this ISO-8601 timestamp (testing and replays); empty "
     "means the real clock.",
 }
@@ -50,6 +53,7 @@ _BOUNDS = {
     "max_field_chars": (16, 1_000_000),
     "max_rows_per_file": (1, 1_000_000_000),
     "sqlite_busy_timeout_ms": (0, 600_000),
+    "sqlite_cache_mib": (2, 65_536),
 }
 
 

@@ -33,8 +33,10 @@ from socialcredit.services.registry import Registry
 PEOPLE_COLUMNS = ["id", "name", "district", "public_servant"]
 EVENT_COLUMNS = ["agency", "event_id", "person_id", "rule", "occurred_on", "evidence"]
 COLUMNS = {"people": PEOPLE_COLUMNS, "events": EVENT_COLUMNS}
-OUTCOMES = {"people": ("added", "updated", "unchanged", "rejected"),
-            "events": ("accepted", "duplicates", "rejected")}
+OUTCOMES = {
+    "people": ("added", "updated", "unchanged", "rejected"),
+    "events": ("accepted", "duplicates", "rejected"),
+}
 KINDS = ["people", "events"]
 SUFFIXES = [".csv", ".jsonl", ".parquet"]
 
@@ -42,10 +44,20 @@ SUFFIXES = [".csv", ".jsonl", ".parquet"]
 def good_row(kind: str, n: int) -> dict[str, str]:
     """A valid row; rows with different ``n`` are different people or events."""
     if kind == "people":
-        return {"id": person(date(1980, 1, 1), n), "name": f"居民{n}", "district": "崖头街道",
-                "public_servant": "false"}
-    return {"agency": "traffic-police", "event_id": f"E{n}", "person_id": LI_NA,
-            "rule": "TRAFFIC-RED-LIGHT", "occurred_on": "2026-06-01", "evidence": f"ticket {n}"}
+        return {
+            "id": person(date(1980, 1, 1), n),
+            "name": f"居民{n}",
+            "district": "崖头街道",
+            "public_servant": "false",
+        }
+    return {
+        "agency": "traffic-police",
+        "event_id": f"E{n}",
+        "person_id": LI_NA,
+        "rule": "TRAFFIC-RED-LIGHT",
+        "occurred_on": "2026-06-01",
+        "evidence": f"ticket {n}",
+    }
 
 
 def good_rows(kind: str, count: int) -> list[dict[str, str]]:
@@ -61,11 +73,16 @@ def write_rows(path: Path, rows: list[dict[str, Any]], columns: list[str] | None
             writer.writerow(columns)
             writer.writerows([[row.get(name) for name in columns] for row in rows])
     elif path.suffix == ".jsonl":
-        path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows),
-                        encoding="utf-8")
+        path.write_text(
+            "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8"
+        )
     else:
-        pq.write_table(pa.table({name: pa.array([row.get(name) for row in rows], pa.string())
-                                 for name in columns}), path)
+        pq.write_table(
+            pa.table(
+                {name: pa.array([row.get(name) for row in rows], pa.string()) for name in columns}
+            ),
+            path,
+        )
     return path
 
 
@@ -85,9 +102,18 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     registry = open_registry(f"sqlite:///{folder / 'registry.db'}")
     try:
         init_registry(registry, [EXAMPLE_CATALOGUE])
-        people = write_rows(folder / "people.csv", [
-            {"id": ZHANG_JIAN, "name": "张建", "district": "崖头街道", "public_servant": "true"},
-            {"id": LI_NA, "name": "李娜", "district": "城西街道", "public_servant": "false"}])
+        people = write_rows(
+            folder / "people.csv",
+            [
+                {
+                    "id": ZHANG_JIAN,
+                    "name": "张建",
+                    "district": "崖头街道",
+                    "public_servant": "true",
+                },
+                {"id": LI_NA, "name": "李娜", "district": "城西街道", "public_servant": "false"},
+            ],
+        )
         import_people(registry, people)
     finally:
         registry.close()
@@ -148,6 +174,7 @@ def stored_people(db_path: Path) -> int:
 
 # --- files that are not what they claim -------------------------------------------------
 
+
 @pytest.mark.parametrize("suffix", SUFFIXES)
 @pytest.mark.parametrize("kind", KINDS)
 def test_random_bytes(run_import, tmp_path: Path, kind: str, suffix: str):
@@ -163,8 +190,11 @@ def test_random_text(run_import, tmp_path: Path, kind: str, suffix: str):
     """Valid UTF-8 but no header or records: refused as a whole, not read as rows."""
     noise = random.Random(12)
     path = tmp_path / f"noise{suffix}"
-    path.write_text("\n".join("".join(noise.choices(string.ascii_letters + " ;:", k=60))
-                              for _ in range(20)) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join("".join(noise.choices(string.ascii_letters + " ;:", k=60)) for _ in range(20))
+        + "\n",
+        encoding="utf-8",
+    )
     line = unreadable(run_import(kind, path))
     assert "missing column" in line or "JSON" in line
 
@@ -190,8 +220,7 @@ def test_header_only(run_import, tmp_path: Path, kind: str, suffix: str):
     if suffix == ".csv":
         csv_lines(path, [",".join(COLUMNS[kind])])
     else:
-        pq.write_table(pa.table({name: pa.array([], pa.string()) for name in COLUMNS[kind]}),
-                       path)
+        pq.write_table(pa.table({name: pa.array([], pa.string()) for name in COLUMNS[kind]}), path)
     document = accounted(kind, run_import(kind, path), 0)
     assert rejects_of(document).columns[:3] == ["row", "reason", "message"]
 
@@ -209,15 +238,15 @@ def test_missing_columns(run_import, tmp_path: Path, kind: str, suffix: str):
 @pytest.mark.parametrize("suffix", SUFFIXES)
 def test_events_without_the_optional_evidence_column(run_import, tmp_path: Path, suffix: str):
     rows = [{k: v for k, v in row.items() if k != "evidence"} for row in good_rows("events", 3)]
-    document = accounted("events", run_import("events", write_rows(tmp_path / f"e{suffix}",
-                                                                   rows)), 3)
+    document = accounted(
+        "events", run_import("events", write_rows(tmp_path / f"e{suffix}", rows)), 3
+    )
     assert document["accepted"] == 3
 
 
 @pytest.mark.parametrize("suffix", SUFFIXES)
 @pytest.mark.parametrize("kind", KINDS)
-def test_extra_columns_are_kept_in_the_rejects(run_import, tmp_path: Path, kind: str,
-                                               suffix: str):
+def test_extra_columns_are_kept_in_the_rejects(run_import, tmp_path: Path, kind: str, suffix: str):
     rows = [{**row, "note": f"n{i}", "来源": "柜台"} for i, row in enumerate(good_rows(kind, 3))]
     rows[1]["name" if kind == "people" else "person_id"] = ""
     document = accounted(kind, run_import(kind, write_rows(tmp_path / f"x{suffix}", rows)), 3)
@@ -225,20 +254,33 @@ def test_extra_columns_are_kept_in_the_rejects(run_import, tmp_path: Path, kind:
     rejects = rejects_of(document)
     assert rejects.columns == ["row", "reason", "message", *COLUMNS[kind], "note", "来源"]
     assert rejects.select("row", "reason", "note", "来源").rows() == [
-        ("2", "missing-field", "n1", "柜台")]
+        ("2", "missing-field", "n1", "柜台")
+    ]
 
 
 @pytest.mark.parametrize("suffix", SUFFIXES)
-def test_extra_columns_named_like_internal_ones_change_nothing(run_import, tmp_path: Path,
-                                                               db_path: Path, suffix: str):
+def test_extra_columns_named_like_internal_ones_change_nothing(
+    run_import, tmp_path: Path, db_path: Path, suffix: str
+):
     """An agency cannot set the points (or anything the judging adds) with an extra column."""
-    internal = {"points": "500", "reason": "r", "message": "m", "row": "9", "malformed": "x",
-                "n_agency": "public-security", "version_index": "0", "registered": "true",
-                "outcome": "accepted", "grade_cap": "D", "counts_until": "2099-01-01"}
+    internal = {
+        "points": "500",
+        "reason": "r",
+        "message": "m",
+        "row": "9",
+        "malformed": "x",
+        "n_agency": "public-security",
+        "version_index": "0",
+        "registered": "true",
+        "outcome": "accepted",
+        "grade_cap": "D",
+        "counts_until": "2099-01-01",
+    }
     rows = [{**row, **internal} for row in good_rows("events", 2)]
     rows[1]["rule"] = "NO-SUCH-RULE"
-    document = accounted("events", run_import("events", write_rows(tmp_path / f"x{suffix}",
-                                                                   rows)), 2)
+    document = accounted(
+        "events", run_import("events", write_rows(tmp_path / f"x{suffix}", rows)), 2
+    )
     assert (document["accepted"], document["rejected"]) == (1, 1)
     rejects = rejects_of(document)
     assert rejects.select("row", "reason").rows() == [("2", "unknown-rule")]
@@ -246,8 +288,9 @@ def test_extra_columns_named_like_internal_ones_change_nothing(run_import, tmp_p
     registry = Registry.open(f"sqlite:///{db_path}")
     try:
         with registry.database.read() as connection:
-            entry = connection.execute(text(
-                "SELECT points, grade_cap, counts_until FROM entries")).one()
+            entry = connection.execute(
+                text("SELECT points, grade_cap, counts_until FROM entries")
+            ).one()
     finally:
         registry.close()
     assert (entry.points, entry.grade_cap, str(entry.counts_until)) == (-5, None, "2027-06-01")
@@ -266,8 +309,7 @@ def test_a_rejects_file_sent_back_is_judged_again(run_import, tmp_path: Path, ki
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_rejects_never_overwrite_the_input(run_import, tmp_path: Path, kind: str,
-                                           db_path: Path):
+def test_rejects_never_overwrite_the_input(run_import, tmp_path: Path, kind: str, db_path: Path):
     rows = good_rows(kind, 2)
     rows[1]["name" if kind == "people" else "person_id"] = ""
     path = write_rows(tmp_path / "sent.csv", rows)
@@ -289,8 +331,7 @@ def test_rejects_never_overwrite_the_input(run_import, tmp_path: Path, kind: str
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
-def test_parquet_extension_on_text_is_refused(run_import, tmp_path: Path, kind: str,
-                                             suffix: str):
+def test_parquet_extension_on_text_is_refused(run_import, tmp_path: Path, kind: str, suffix: str):
     source = write_rows(tmp_path / f"rows{suffix}", good_rows(kind, 2))
     disguised = source.rename(tmp_path / "rows.parquet")
     line = unreadable(run_import(kind, disguised))
@@ -304,8 +345,9 @@ def test_a_directory_is_refused(run_import, tmp_path: Path, kind: str):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_file_larger_than_max_file_bytes(run_import, tmp_path: Path, kind: str,
-                                         monkeypatch: pytest.MonkeyPatch):
+def test_file_larger_than_max_file_bytes(
+    run_import, tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.setenv("SOCIALCREDIT_MAX_FILE_BYTES", "200")
     path = write_rows(tmp_path / "big.csv", good_rows(kind, 10))
     assert path.stat().st_size > 200
@@ -315,14 +357,15 @@ def test_file_larger_than_max_file_bytes(run_import, tmp_path: Path, kind: str,
 
 # --- encodings ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
 @pytest.mark.parametrize("kind", KINDS)
-def test_invalid_utf8_names_the_line_and_suggests_encoding(run_import, tmp_path: Path,
-                                                           kind: str, suffix: str):
+def test_invalid_utf8_names_the_line_and_suggests_encoding(
+    run_import, tmp_path: Path, kind: str, suffix: str
+):
     path = write_rows(tmp_path / f"bad{suffix}", good_rows(kind, 6))
     lines = path.read_bytes().splitlines(keepends=True)
-    lines[4] = lines[4].replace(b"ticket" if kind == "events" else "居民".encode(),
-                                b"\xff\xfe\xc3")
+    lines[4] = lines[4].replace(b"ticket" if kind == "events" else "居民".encode(), b"\xff\xfe\xc3")
     path.write_bytes(b"".join(lines))
     line = unreadable(run_import(kind, path))
     assert "line 5" in line and "--encoding" in line
@@ -359,11 +402,16 @@ def assert_no_carriage_returns(db_path: Path) -> None:
     registry = Registry.open(f"sqlite:///{db_path}")
     try:
         with registry.database.read() as connection:
-            for table, column in (("people", "public_servant"), ("people", "name"),
-                                  ("entries", "evidence"), ("entries", "event_id")):
-                found = connection.execute(text(
-                    f"SELECT count(*) FROM {table} WHERE CAST({column} AS TEXT) LIKE :cr"),
-                    {"cr": "%\r%"}).scalar_one()
+            for table, column in (
+                ("people", "public_servant"),
+                ("people", "name"),
+                ("entries", "evidence"),
+                ("entries", "event_id"),
+            ):
+                found = connection.execute(
+                    text(f"SELECT count(*) FROM {table} WHERE CAST({column} AS TEXT) LIKE :cr"),
+                    {"cr": "%\r%"},
+                ).scalar_one()
                 assert found == 0, (table, column)
     finally:
         registry.close()
@@ -371,13 +419,16 @@ def assert_no_carriage_returns(db_path: Path) -> None:
 
 def test_jsonl_with_bom_and_crlf(run_import, tmp_path: Path):
     path = tmp_path / "bom.jsonl"
-    path.write_bytes(b"\xef\xbb\xbf" + b"".join(
-        json.dumps(row).encode() + b"\r\n" for row in good_rows("events", 3)))
+    path.write_bytes(
+        b"\xef\xbb\xbf"
+        + b"".join(json.dumps(row).encode() + b"\r\n" for row in good_rows("events", 3))
+    )
     document = accounted("events", run_import("events", path), 3)
     assert document["accepted"] == 3
 
 
 # --- malformed rows -----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_csv_rows_with_too_many_or_too_few_fields(run_import, tmp_path: Path, kind: str):
@@ -388,15 +439,18 @@ def test_csv_rows_with_too_many_or_too_few_fields(run_import, tmp_path: Path, ki
     document = accounted(kind, run_import(kind, csv_lines(tmp_path / "ragged.csv", lines)), 6)
     assert document["rejected"] == 2
     rejects = rejects_of(document)
-    assert rejects.select("row", "reason").rows() == [("2", "malformed-row"),
-                                                      ("4", "malformed-row")]
+    assert rejects.select("row", "reason").rows() == [
+        ("2", "malformed-row"),
+        ("4", "malformed-row"),
+    ]
     assert "更多" in rejects["message"][0]  # the extra values have no column but are kept
     assert document["added" if kind == "people" else "accepted"] == 4
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_unterminated_quote_is_refused_naming_its_line(run_import, tmp_path: Path, kind: str,
-                                                      db_path: Path):
+def test_unterminated_quote_is_refused_naming_its_line(
+    run_import, tmp_path: Path, kind: str, db_path: Path
+):
     rows = good_rows(kind, 5)
     lines = [",".join(COLUMNS[kind]), *map(csv_line, rows)]
     lines[2] = lines[2].replace(",", ',"', 1)  # line 3 opens a quote that never closes
@@ -408,16 +462,16 @@ def test_unterminated_quote_is_refused_naming_its_line(run_import, tmp_path: Pat
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_text_after_a_closing_quote_reads_the_same_on_both_readers(run_import, tmp_path: Path,
-                                                                   kind: str):
+def test_text_after_a_closing_quote_reads_the_same_on_both_readers(
+    run_import, tmp_path: Path, kind: str
+):
     """'"ab"c' is read as 'abc' by the fast reader; the exact reader must agree."""
     column = "name" if kind == "people" else "evidence"
     rows = good_rows(kind, 3)
     lines = [",".join(COLUMNS[kind]), *map(csv_line, rows)]
     lines[2] = lines[2].replace(rows[1][column], f'"{rows[1][column]}"x')
     fast = accounted(kind, run_import(kind, csv_lines(tmp_path / "fast.csv", lines)), 3)
-    exact = accounted(kind, run_import(kind, csv_lines(tmp_path / "exact.csv",
-                                                       [*lines, "a,b"])), 4)
+    exact = accounted(kind, run_import(kind, csv_lines(tmp_path / "exact.csv", [*lines, "a,b"])), 4)
     assert fast["rejected"] == 0 and exact["rejected"] == 1
     # Read alike, the second import finds the very same rows again.
     assert exact["unchanged" if kind == "people" else "duplicates"] == 3
@@ -432,8 +486,10 @@ def test_jsonl_nested_values_are_malformed_rows(run_import, tmp_path: Path, kind
     rows[3] = {**rows[3], field: ["a", "b"]}
     document = accounted(kind, run_import(kind, write_rows(tmp_path / "nested.jsonl", rows)), 5)
     rejects = rejects_of(document)
-    assert rejects.select("row", "reason").rows() == [("2", "malformed-row"),
-                                                      ("4", "malformed-row")]
+    assert rejects.select("row", "reason").rows() == [
+        ("2", "malformed-row"),
+        ("4", "malformed-row"),
+    ]
     assert all(field in message for message in rejects["message"].to_list())
 
 
@@ -449,8 +505,11 @@ def test_jsonl_invalid_lines_among_valid_ones(run_import, tmp_path: Path, kind: 
     document = accounted(kind, run_import(kind, path), 7)
     rejects = rejects_of(document)
     assert rejects.select("row", "reason").rows() == [
-        ("2", "malformed-row"), ("4", "malformed-row"), ("5", "malformed-row"),
-        ("6", "malformed-row")]
+        ("2", "malformed-row"),
+        ("4", "malformed-row"),
+        ("5", "malformed-row"),
+        ("6", "malformed-row"),
+    ]
     assert document["added" if kind == "people" else "accepted"] == 3
 
 
@@ -488,6 +547,7 @@ def test_jsonl_numbers_and_booleans_are_text(run_import, tmp_path: Path, kind: s
 
 # --- the content of fields ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_full_width_digits_are_not_digits(run_import, tmp_path: Path, kind: str):
     full_width = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -518,17 +578,27 @@ def test_a_megabyte_field_is_rejected_with_the_limit(run_import, tmp_path: Path,
 
 
 CONTROL_CASES = [
-    ("nul", "\x00"), ("bell", "\x07"), ("escape", "\x1b[31m"), ("delete", "\x7f"),
-    ("c1-csi", "\x9b31m"), ("c1-next-line", "\x85"),
+    ("nul", "\x00"),
+    ("bell", "\x07"),
+    ("escape", "\x1b[31m"),
+    ("delete", "\x7f"),
+    ("c1-csi", "\x9b31m"),
+    ("c1-next-line", "\x85"),
 ]
 
 
 @pytest.mark.parametrize("suffix", SUFFIXES)
-def test_control_characters_reject_people_and_events(registry: Registry, tmp_path: Path,
-                                                     suffix: str):
+def test_control_characters_reject_people_and_events(
+    registry: Registry, tmp_path: Path, suffix: str
+):
     """No stored text holds a control character: PostgreSQL refuses NUL in text outright."""
-    import_people(registry, write_rows(tmp_path / "li-na.csv", [
-        {"id": LI_NA, "name": "李娜", "district": "城西街道", "public_servant": "false"}]))
+    import_people(
+        registry,
+        write_rows(
+            tmp_path / "li-na.csv",
+            [{"id": LI_NA, "name": "李娜", "district": "城西街道", "public_servant": "false"}],
+        ),
+    )
     people: list[dict[str, str]] = []
     for n, (_label, control) in enumerate(CONTROL_CASES, start=10):
         people.append({**good_row("people", n), "name": f"王{control}伟"})
@@ -537,13 +607,18 @@ def test_control_characters_reject_people_and_events(registry: Registry, tmp_pat
     assert (people_result.added, people_result.rejected) == (1, len(CONTROL_CASES))
     assert set(people_result.reasons) == {"invalid-text"}
 
-    events = [{**good_row("events", n), "evidence": f"seen{control}here"}
-              for n, (_label, control) in enumerate(CONTROL_CASES)]
+    events = [
+        {**good_row("events", n), "evidence": f"seen{control}here"}
+        for n, (_label, control) in enumerate(CONTROL_CASES)
+    ]
     events.append({**good_row("events", 50), "event_id": "E\x0050"})
     events.append({**good_row("events", 51), "evidence": "line one\r\n\tline two"})
     result = import_events(registry, write_rows(tmp_path / f"events{suffix}", events))
     assert (result.submitted, result.accepted, result.rejected) == (
-        len(events), 1, len(CONTROL_CASES) + 1)
+        len(events),
+        1,
+        len(CONTROL_CASES) + 1,
+    )
     assert set(result.reasons) == {"invalid-text"}
     rejects = pl.read_csv(result.rejects_path, infer_schema=False)
     assert rejects["row"].to_list() == [str(n) for n in range(1, len(CONTROL_CASES) + 2)]
@@ -565,8 +640,10 @@ def assert_nothing_stored_holds_a_control(registry: Registry) -> None:
                         continue
                     assert "\x00" not in value, (table, value)
                     if table != "rejections":
-                        controls = {c for c in value if ord(c) < 32 or 0x7f <= ord(c) <= 0x9f}
+                        controls = {c for c in value if ord(c) < 32 or 0x7F <= ord(c) <= 0x9F}
                         assert not controls - allowed, (table, value)
-        records = [json.loads(record) for record in connection.execute(
-            text("SELECT record FROM rejections")).scalars()]
+        records = [
+            json.loads(record)
+            for record in connection.execute(text("SELECT record FROM rejections")).scalars()
+        ]
     assert any("\x00" in (record.get("evidence") or "") for record in records)

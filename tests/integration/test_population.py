@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, select
+from tests.conftest import FIXTURES, TODAY, open_registry, person
 
 from socialcredit.batch.population import frame_aggregates, grade_population, sql_aggregates
 from socialcredit.services import standing
@@ -24,44 +25,61 @@ from socialcredit.services.registry import Registry
 from socialcredit.store import repository
 from socialcredit.store.bulk import upsert_people
 from socialcredit.store.schema import entries, entry_changes
-from tests.conftest import FIXTURES, TODAY, open_registry, person
 
 CATALOGUES = [FIXTURES / "scoring-v1.yaml", FIXTURES / "scoring-v2.yaml"]
-REPORTER = {"MINOR": "police", "FIGHT": "police", "DEBTOR": "court", "DETENTION": "police",
-            "MERIT": "bureau", "BIG": "court", "AWARD": "bureau"}
+REPORTER = {
+    "MINOR": "police",
+    "FIGHT": "police",
+    "DEBTOR": "court",
+    "DETENTION": "police",
+    "MERIT": "bureau",
+    "BIG": "court",
+    "AWARD": "bureau",
+}
 START = date(2023, 1, 1)
 SPAN_DAYS = (TODAY - START).days
 
 days = st.integers(0, SPAN_DAYS).map(lambda n: START + timedelta(days=n))
 event = st.tuples(st.integers(0, 7), st.sampled_from(sorted(REPORTER)), days)
-change = st.tuples(st.integers(0, 10_000), st.sampled_from(
-    ["active", "contested", "overturned", "withdrawn"]), st.none() | days)
+change = st.tuples(
+    st.integers(0, 10_000),
+    st.sampled_from(["active", "contested", "overturned", "withdrawn"]),
+    st.none() | days,
+)
 
 
 def _people(registry: Registry, count: int) -> list[str]:
     ids = [person(date(1950 + 6 * n, 1 + n, 1 + n), 2 * n + 1) for n in range(count)]
     now = datetime.now(tz=UTC).replace(tzinfo=None)
-    frame = pl.DataFrame({
-        "id": ids, "name": [f"人{n}" for n in range(count)], "district": ["城西街道"] * count,
-        "public_servant": [n % 2 == 0 for n in range(count)],
-        "registered_at": [now] * count, "updated_at": [now] * count,
-    })
+    frame = pl.DataFrame(
+        {
+            "id": ids,
+            "name": [f"人{n}" for n in range(count)],
+            "district": ["城西街道"] * count,
+            "public_servant": [n % 2 == 0 for n in range(count)],
+            "registered_at": [now] * count,
+            "updated_at": [now] * count,
+        }
+    )
     with registry.database.write() as connection:
         upsert_people(connection, frame)
     return ids
 
 
 def _import(registry: Registry, ids: list[str], events: list[tuple[int, str, date]]) -> None:
-    raw = pl.DataFrame({
-        "row": list(range(1, len(events) + 1)),
-        "agency": [REPORTER[rule] for _, rule, _ in events],
-        "event_id": [f"E{n}" for n in range(len(events))],
-        "person_id": [ids[index] for index, _, _ in events],
-        "rule": [rule for _, rule, _ in events],
-        "occurred_on": [day.isoformat() for _, _, day in events],
-        "evidence": [None] * len(events),
-        "malformed": [None] * len(events),
-    }, schema_overrides={"evidence": pl.String, "malformed": pl.String, "row": pl.Int64})
+    raw = pl.DataFrame(
+        {
+            "row": list(range(1, len(events) + 1)),
+            "agency": [REPORTER[rule] for _, rule, _ in events],
+            "event_id": [f"E{n}" for n in range(len(events))],
+            "person_id": [ids[index] for index, _, _ in events],
+            "rule": [rule for _, rule, _ in events],
+            "occurred_on": [day.isoformat() for _, _, day in events],
+            "evidence": [None] * len(events),
+            "malformed": [None] * len(events),
+        },
+        schema_overrides={"evidence": pl.String, "malformed": pl.String, "row": pl.Int64},
+    )
     columns = ["agency", "event_id", "person_id", "rule", "occurred_on", "evidence"]
     import_event_frame(registry, raw, columns, source="hypothesis")
 
@@ -73,20 +91,34 @@ def _change(registry: Registry, changes: list[tuple[int, str, date | None]]) -> 
             return
         moment = datetime(2026, 11, 1, tzinfo=UTC)
         for offset, (pick, status, ends_on) in enumerate(changes):
-            connection.execute(insert(entry_changes).values(
-                entry_id=entry_ids[pick % len(entry_ids)], status=status, ends_on=ends_on,
-                reason="test", actor="test", recorded_at=moment + timedelta(seconds=offset)))
+            connection.execute(
+                insert(entry_changes).values(
+                    entry_id=entry_ids[pick % len(entry_ids)],
+                    status=status,
+                    ends_on=ends_on,
+                    reason="test",
+                    actor="test",
+                    recorded_at=moment + timedelta(seconds=offset),
+                )
+            )
 
 
 def _entry_frame(registry: Registry) -> pl.DataFrame:
     latest = repository.latest_changes().subquery()
-    query = select(entries.c.person_id, entries.c.points, entries.c.occurred_on,
-                   entries.c.counts_until, entries.c.blacklist_until, entries.c.grade_cap,
-                   latest.c.status, latest.c.ends_on).outerjoin(
-        latest, latest.c.entry_id == entries.c.id)
+    query = select(
+        entries.c.person_id,
+        entries.c.points,
+        entries.c.occurred_on,
+        entries.c.counts_until,
+        entries.c.blacklist_until,
+        entries.c.grade_cap,
+        latest.c.status,
+        latest.c.ends_on,
+    ).outerjoin(latest, latest.c.entry_id == entries.c.id)
     with registry.database.read() as connection:
         rows = [tuple(row) for row in connection.execute(query)]
     from socialcredit.batch.population import ENTRY_FRAME_SCHEMA
+
     return pl.DataFrame(rows, schema=ENTRY_FRAME_SCHEMA, orient="row")
 
 
@@ -108,7 +140,10 @@ def _compare(registry: Registry, ids: list[str], day: date) -> None:
     for row in exported.iter_rows(named=True):
         one = standing.score(registry, row["id"], as_of=day)
         assert (row["score"], row["grade"], row["blacklisted"]) == (
-            one.score, one.grade, one.blacklisted), (row["id"], day)
+            one.score,
+            one.grade,
+            one.blacklisted,
+        ), (row["id"], day)
     catalogue = registry.in_force(day)
     with registry.database.read() as connection:
         from_sql = sql_aggregates(connection, day, catalogue.grades).sort("id")
@@ -118,18 +153,27 @@ def _compare(registry: Registry, ids: list[str], day: date) -> None:
     assert grade_population(people, from_frame, catalogue).equals(exported)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
-@given(events=st.lists(event, max_size=60), changes=st.lists(change, max_size=12),
-       asked=st.lists(days | st.just(TODAY + timedelta(days=400)), min_size=1, max_size=4))
-def test_population_equals_per_person(tmp_path_factory: pytest.TempPathFactory,
-                                      events: list[tuple[int, str, date]],
-                                      changes: list[tuple[int, str, date | None]],
-                                      asked: list[date]) -> None:
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    events=st.lists(event, max_size=60),
+    changes=st.lists(change, max_size=12),
+    asked=st.lists(days | st.just(TODAY + timedelta(days=400)), min_size=1, max_size=4),
+)
+def test_population_equals_per_person(
+    tmp_path_factory: pytest.TempPathFactory,
+    events: list[tuple[int, str, date]],
+    changes: list[tuple[int, str, date | None]],
+    asked: list[date],
+) -> None:
     folder = tmp_path_factory.mktemp("town")
     registry = open_registry(f"sqlite:///{folder / 'r.db'}")
     try:
         from socialcredit.services.catalogue import init_registry
+
         init_registry(registry, CATALOGUES)
         ids = _people(registry, 8)
         _import(registry, ids, events)
@@ -146,9 +190,15 @@ def test_population_on_postgres_equals_per_person(make_registry, postgres_url: s
     rules = sorted(REPORTER)
     events = [(n % 8, rules[n % len(rules)], START + timedelta(days=37 * n)) for n in range(36)]
     _import(registry, ids, events)
-    _change(registry, [(n * 5, status, None if n % 2 else TODAY - timedelta(days=20 * n))
-                       for n, status in zip(range(8), itertools.cycle(
-                           ["contested", "overturned", "withdrawn", "active"]))])
+    _change(
+        registry,
+        [
+            (n * 5, status, None if n % 2 else TODAY - timedelta(days=20 * n))
+            for n, status in zip(
+                range(8), itertools.cycle(["contested", "overturned", "withdrawn", "active"])
+            )
+        ],
+    )
     for day in (START, date(2024, 2, 29), date(2025, 6, 30), date(2025, 7, 1), TODAY):
         _compare(registry, ids, day)
 

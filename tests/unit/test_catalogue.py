@@ -184,7 +184,7 @@ def test_a_single_unbounded_grade_is_enough() -> None:
     document["policies"] = []
     catalogue = parse_catalogue(document)
     assert catalogue.grades == ("ALL",)
-    assert catalogue.grade_for_points(-10**9) == "ALL"
+    assert catalogue.grade_for_points(-(10**9)) == "ALL"
 
 
 # --- the header -------------------------------------------------------------------------------
@@ -373,8 +373,20 @@ def test_unknown_key_in_grade_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    "code", ["Traffic-Police", "TRAFFIC", "traffic police", "traffic_police", "", " traffic",
-             "traffic-police\n", "交警", "trafﬁc", 7, None]
+    "code",
+    [
+        "Traffic-Police",
+        "TRAFFIC",
+        "traffic police",
+        "traffic_police",
+        "",
+        " traffic",
+        "traffic-police\n",
+        "交警",
+        "trafﬁc",
+        7,
+        None,
+    ],
 )
 def test_bad_agency_code_refused(code: object) -> None:
     document = example()
@@ -432,9 +444,7 @@ def test_missing_points_refused() -> None:
     assert_problem(document, f"{FIGHT}: points:", "must be an integer")
 
 
-@pytest.mark.parametrize(
-    "code", ["", "-RED", "RED LIGHT", "红灯", "R" * 65, 7, None, "RED/LIGHT"]
-)
+@pytest.mark.parametrize("code", ["", "-RED", "RED LIGHT", "红灯", "R" * 65, 7, None, "RED/LIGHT"])
 def test_bad_rule_code_refused(code: object) -> None:
     document = example()
     document["rules"][0]["code"] = code
@@ -554,8 +564,9 @@ def test_null_blacklist_for_means_none() -> None:
     assert parse_catalogue(document).rules["PUBLIC-FIGHT"].blacklist_for is None
 
 
-@pytest.mark.parametrize("typo", ["grade_capp", "blacklist", "point", "Points", "counts-for",
-                                  "reporter", "applies"])
+@pytest.mark.parametrize(
+    "typo", ["grade_capp", "blacklist", "point", "Points", "counts-for", "reporter", "applies"]
+)
 def test_unknown_rule_field_refused(typo: str) -> None:
     document = example()
     document["rules"][0][typo] = "C"
@@ -656,8 +667,10 @@ def test_policy_title_required_and_unknown_policy_key_refused() -> None:
     document["policies"][1]["require"] = {"min_grade": "A"}
     problems = problems_of(document)
     assert any(line.startswith(f"{PROMOTION}: title:") for line in problems), problems
-    assert any("policies[1] (management-position):" in line and "unknown field 'require'" in line
-               for line in problems), problems
+    assert any(
+        "policies[1] (management-position):" in line and "unknown field 'require'" in line
+        for line in problems
+    ), problems
 
 
 # --- several problems at once -----------------------------------------------------------------
@@ -701,9 +714,23 @@ def test_problems_are_one_line_each() -> None:
 @pytest.mark.parametrize(
     ("points", "grade"),
     [
-        (10**9, "AAA"), (1050, "AAA"), (1049, "AA"), (1030, "AA"), (1029, "A+"), (1015, "A+"),
-        (1010, "A+"), (1009, "A"), (1000, "A"), (960, "A"), (959, "B"), (850, "B"), (849, "C"),
-        (600, "C"), (599, "D"), (0, "D"), (-10**9, "D"),
+        (10**9, "AAA"),
+        (1050, "AAA"),
+        (1049, "AA"),
+        (1030, "AA"),
+        (1029, "A+"),
+        (1015, "A+"),
+        (1010, "A+"),
+        (1009, "A"),
+        (1000, "A"),
+        (960, "A"),
+        (959, "B"),
+        (850, "B"),
+        (849, "C"),
+        (600, "C"),
+        (599, "D"),
+        (0, "D"),
+        (-(10**9), "D"),
     ],
 )
 def test_grade_for_points_boundaries(points: int, grade: str) -> None:
@@ -848,8 +875,14 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 _PLACES = _paths(example())[1:]
 _LEAVES = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(), st.text(max_size=12),
-    st.dates(), st.datetimes(), st.binary(max_size=3),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(),
+    st.text(max_size=12),
+    st.dates(),
+    st.datetimes(),
+    st.binary(max_size=3),
 )
 _VALUES = st.recursive(
     _LEAVES,
@@ -863,8 +896,9 @@ _VALUES = st.recursive(
 
 @settings(deadline=None, max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(place=st.sampled_from(_PLACES), value=_VALUES)
-def test_property_damaged_documents_are_refused_never_crash(place: tuple[Any, ...],
-                                                            value: object) -> None:
+def test_property_damaged_documents_are_refused_never_crash(
+    place: tuple[Any, ...], value: object
+) -> None:
     document = example()
     parent: Any = document
     for step in place[:-1]:

@@ -29,7 +29,8 @@ def test_catalogue_doc_holds_the_current_vocabulary():
     match = re.search(r"<!-- vocabulary:start -->\n(.*)<!-- vocabulary:end -->", text, re.S)
     assert match, "docs/catalogue.md lost its vocabulary markers"
     assert match.group(1).strip() == _vocabulary_markdown().strip(), (
-        "regenerate: python docs/vocabulary.py and paste between the markers")
+        "regenerate: python docs/vocabulary.py and paste between the markers"
+    )
 
 
 @pytest.mark.parametrize("setting", [field.name for field in fields(Settings)])

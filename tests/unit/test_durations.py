@@ -161,14 +161,16 @@ def test_months_are_added_in_one_step_not_year_then_month() -> None:
 # --- properties -------------------------------------------------------------------------------
 
 _START = st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31))
-_PARTS = st.tuples(st.integers(0, 150), st.integers(0, 11), st.integers(0, 60),
-                   st.integers(0, 400)).filter(lambda p: any(p))
+_PARTS = st.tuples(
+    st.integers(0, 150), st.integers(0, 11), st.integers(0, 60), st.integers(0, 400)
+).filter(lambda p: any(p))
 
 
 @settings(deadline=None, max_examples=500)
 @given(start=_START, parts=_PARTS)
-def test_property_matches_independent_implementation(start: date,
-                                                     parts: tuple[int, int, int, int]) -> None:
+def test_property_matches_independent_implementation(
+    start: date, parts: tuple[int, int, int, int]
+) -> None:
     years, months, weeks, days = parts
     duration = parse_duration(_text(*parts))
     assert add_duration(start, duration) == _reference_add(start, years, months, weeks, days)
@@ -189,8 +191,11 @@ def test_property_days_are_plain_days(start: date, days: int) -> None:
 
 
 @settings(deadline=None, max_examples=500)
-@given(start=_START, shorter=_PARTS, extra=st.tuples(st.integers(0, 3), st.integers(0, 11),
-                                                     st.integers(0, 5), st.integers(0, 40)))
+@given(
+    start=_START,
+    shorter=_PARTS,
+    extra=st.tuples(st.integers(0, 3), st.integers(0, 11), st.integers(0, 5), st.integers(0, 40)),
+)
 def test_property_longer_duration_never_gives_an_earlier_date(
     start: date, shorter: tuple[int, int, int, int], extra: tuple[int, int, int, int]
 ) -> None:
@@ -203,8 +208,9 @@ def test_property_longer_duration_never_gives_an_earlier_date(
 
 @settings(deadline=None, max_examples=300)
 @given(first=_START, gap=st.integers(0, 400), parts=_PARTS)
-def test_property_later_start_never_gives_an_earlier_end(first: date, gap: int,
-                                                         parts: tuple[int, int, int, int]) -> None:
+def test_property_later_start_never_gives_an_earlier_end(
+    first: date, gap: int, parts: tuple[int, int, int, int]
+) -> None:
     duration = parse_duration(_text(*parts))
     assert add_duration(first, duration) <= add_duration(first + timedelta(days=gap), duration)
 

@@ -169,8 +169,9 @@ def test_property_valid_iff_real_birth_date_not_after_today(first17: str, today:
     sequence=st.integers(0, 999),
     wrong=st.sampled_from("0123456789X"),
 )
-def test_property_any_other_check_character_is_refused(born: date, sequence: int,
-                                                       wrong: str) -> None:
+def test_property_any_other_check_character_is_refused(
+    born: date, sequence: int, wrong: str
+) -> None:
     valid = make_person_id("371082", born, sequence)
     if wrong == valid[17]:
         return
@@ -180,14 +181,16 @@ def test_property_any_other_check_character_is_refused(born: date, sequence: int
 
 
 @settings(deadline=None)
-@given(born=st.dates(min_value=date(1900, 1, 1), max_value=TODAY), position=st.integers(0, 16),
-       delta=st.integers(1, 9))
-def test_property_a_single_changed_digit_is_detected(born: date, position: int,
-                                                     delta: int) -> None:
+@given(
+    born=st.dates(min_value=date(1900, 1, 1), max_value=TODAY),
+    position=st.integers(0, 16),
+    delta=st.integers(1, 9),
+)
+def test_property_a_single_changed_digit_is_detected(born: date, position: int, delta: int) -> None:
     # MOD 11-2 detects every single-digit substitution: the ID must not stay valid.
     valid = make_person_id("371082", born, 7)
     changed_digit = str((int(valid[position]) + delta) % 10)
-    changed = valid[:position] + changed_digit + valid[position + 1:]
+    changed = valid[:position] + changed_digit + valid[position + 1 :]
     assert person_id_problem(changed, TODAY) is not None
 
 
@@ -251,8 +254,20 @@ def test_non_ascii_digit_shapes_refused(raw: str) -> None:
     assert "17 ASCII digits followed by a digit or X" in problem
 
 
-@pytest.mark.parametrize("birth", ["19990230", "19990229", "20230229", "19991301", "19990001",
-                                   "19990100", "19990431", "00000101", "19991232"])
+@pytest.mark.parametrize(
+    "birth",
+    [
+        "19990230",
+        "19990229",
+        "20230229",
+        "19991301",
+        "19990001",
+        "19990100",
+        "19990431",
+        "00000101",
+        "19991232",
+    ],
+)
 def test_non_real_birth_dates_refused(birth: str) -> None:
     first17 = "371082" + birth + "001"
     problem = person_id_problem(first17 + check_character(first17), TODAY)

@@ -20,20 +20,68 @@ import pytest
 SRC = Path(__file__).resolve().parents[2] / "src"
 DOMAIN = SRC / "socialcredit" / "domain"
 
-ALLOWED = frozenset({
-    "__future__", "re", "json", "hashlib", "datetime", "calendar", "dataclasses", "typing",
-    "collections.abc", "unicodedata", "enum", "functools", "itertools", "math", "decimal",
-    "zoneinfo", "socialcredit.domain",
-})
-FORBIDDEN_CALLS = frozenset({
-    "open", "print", "input", "exec", "eval", "compile", "__import__", "breakpoint",
-})
+ALLOWED = frozenset(
+    {
+        "__future__",
+        "re",
+        "json",
+        "hashlib",
+        "datetime",
+        "calendar",
+        "dataclasses",
+        "typing",
+        "collections.abc",
+        "unicodedata",
+        "enum",
+        "functools",
+        "itertools",
+        "math",
+        "decimal",
+        "zoneinfo",
+        "socialcredit.domain",
+    }
+)
+FORBIDDEN_CALLS = frozenset(
+    {
+        "open",
+        "print",
+        "input",
+        "exec",
+        "eval",
+        "compile",
+        "__import__",
+        "breakpoint",
+    }
+)
 # Modules the brief names explicitly; each must be refused by the checker.
 KNOWN_IMPURE = (
-    "sqlalchemy", "fastapi", "polars", "pyarrow", "duckdb", "yaml", "sqlite3", "psycopg", "os",
-    "pathlib", "io", "socket", "subprocess", "requests", "httpx", "importlib", "builtins",
-    "socialcredit.store", "socialcredit.services", "socialcredit.cli", "socialcredit",
-    "collections", "shutil", "tempfile", "urllib.request", "logging", "sys",
+    "sqlalchemy",
+    "fastapi",
+    "polars",
+    "pyarrow",
+    "duckdb",
+    "yaml",
+    "sqlite3",
+    "psycopg",
+    "os",
+    "pathlib",
+    "io",
+    "socket",
+    "subprocess",
+    "requests",
+    "httpx",
+    "importlib",
+    "builtins",
+    "socialcredit.store",
+    "socialcredit.services",
+    "socialcredit.cli",
+    "socialcredit",
+    "collections",
+    "shutil",
+    "tempfile",
+    "urllib.request",
+    "logging",
+    "sys",
 )
 
 
@@ -62,8 +110,10 @@ def problems_in(source: str, package: str = "socialcredit.domain") -> list[str]:
             if not _allowed(module) and not all(
                 _allowed(f"{module}.{alias.name}") for alias in node.names
             ):
-                problems.append(f"{node.lineno}: from {module or '.'} import "
-                                f"{', '.join(alias.name for alias in node.names)}")
+                problems.append(
+                    f"{node.lineno}: from {module or '.'} import "
+                    f"{', '.join(alias.name for alias in node.names)}"
+                )
         elif isinstance(node, ast.Call):
             func = node.func
             name = func.id if isinstance(func, ast.Name) else None
@@ -88,8 +138,18 @@ def _package_of(path: Path) -> str:
 
 def test_the_walk_finds_the_domain_modules() -> None:
     names = {path.stem for path in _domain_modules()}
-    expected = {"__init__", "ids", "durations", "catalogue", "protected", "scoring", "policy",
-                "reasons", "errors", "invariant"}
+    expected = {
+        "__init__",
+        "ids",
+        "durations",
+        "catalogue",
+        "protected",
+        "scoring",
+        "policy",
+        "reasons",
+        "errors",
+        "invariant",
+    }
     assert expected <= names, expected - names
 
 
@@ -101,21 +161,43 @@ def test_domain_module_is_pure(path: Path) -> None:
 
 def test_importing_the_domain_loads_no_adapter_or_other_layer() -> None:
     script = (
-        "import json, sys\n"
-        "import socialcredit.domain\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
+        "import json, sys\nimport socialcredit.domain\nprint(json.dumps(sorted(sys.modules)))\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
         env={"PYTHONPATH": str(SRC), "PATH": ""},
     )
     loaded = json.loads(result.stdout)
     outside = [
-        name for name in loaded
-        if name.split(".")[0] in {"sqlalchemy", "fastapi", "polars", "pyarrow", "duckdb", "yaml",
-                                  "sqlite3", "_sqlite3", "psycopg", "socket", "requests",
-                                  "httpx", "uvicorn", "starlette", "typer", "rich", "jinja2",
-                                  "weasyprint", "matplotlib", "numpy", "alembic"}
+        name
+        for name in loaded
+        if name.split(".")[0]
+        in {
+            "sqlalchemy",
+            "fastapi",
+            "polars",
+            "pyarrow",
+            "duckdb",
+            "yaml",
+            "sqlite3",
+            "_sqlite3",
+            "psycopg",
+            "socket",
+            "requests",
+            "httpx",
+            "uvicorn",
+            "starlette",
+            "typer",
+            "rich",
+            "jinja2",
+            "weasyprint",
+            "matplotlib",
+            "numpy",
+            "alembic",
+        }
         or (name.startswith("socialcredit.") and not name.startswith("socialcredit.domain"))
     ]
     assert outside == []

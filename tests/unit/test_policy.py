@@ -25,8 +25,9 @@ GRADES = ("AAA", "AA", "A+", "A", "B", "C", "D")
 
 def _document(policies: list[dict[str, Any]]) -> dict[str, Any]:
     mins = (1050, 1030, 1010, 960, 850, 600)
-    grades: list[dict[str, Any]] = [{"grade": g, "min": m} for g, m in zip(GRADES, mins,
-                                                                            strict=False)]
+    grades: list[dict[str, Any]] = [
+        {"grade": g, "min": m} for g, m in zip(GRADES, mins, strict=False)
+    ]
     grades.append({"grade": "D"})
     return {
         "version": "2026.1",
@@ -39,16 +40,29 @@ def _document(policies: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-CATALOGUE: Catalogue = parse_catalogue(_document([
-    {"code": "civil-service-promotion", "title": "Promotion in the civil service",
-     "requires": {"min_grade": "A"}},
-    {"code": "management-position", "title": "Appointment to a management position",
-     "requires": {"min_grade": "C", "not_blacklisted": True}},
-    {"code": "deposit-free-rental", "title": "Deposit-free bike rental",
-     "requires": {"not_blacklisted": True}},
-    {"code": "library-card", "title": "Library card"},
-    {"code": "explicitly-open", "title": "Open to all", "requires": {}},
-]))
+CATALOGUE: Catalogue = parse_catalogue(
+    _document(
+        [
+            {
+                "code": "civil-service-promotion",
+                "title": "Promotion in the civil service",
+                "requires": {"min_grade": "A"},
+            },
+            {
+                "code": "management-position",
+                "title": "Appointment to a management position",
+                "requires": {"min_grade": "C", "not_blacklisted": True},
+            },
+            {
+                "code": "deposit-free-rental",
+                "title": "Deposit-free bike rental",
+                "requires": {"not_blacklisted": True},
+            },
+            {"code": "library-card", "title": "Library card"},
+            {"code": "explicitly-open", "title": "Open to all", "requires": {}},
+        ]
+    )
+)
 PROMOTION = CATALOGUE.policies["civil-service-promotion"]
 MANAGEMENT = CATALOGUE.policies["management-position"]
 RENTAL = CATALOGUE.policies["deposit-free-rental"]
@@ -56,8 +70,15 @@ LIBRARY = CATALOGUE.policies["library-card"]
 
 
 def standing(grade: str, blacklisted: bool = False, score: int = 1000) -> Standing:
-    return Standing(as_of=date(2026, 3, 1), catalogue_version="2026.1", base_score=1000,
-                    score=score, grade=grade, blacklisted=blacklisted, points_counted=score - 1000)
+    return Standing(
+        as_of=date(2026, 3, 1),
+        catalogue_version="2026.1",
+        base_score=1000,
+        score=score,
+        grade=grade,
+        blacklisted=blacklisted,
+        points_counted=score - 1000,
+    )
 
 
 # --- min_grade --------------------------------------------------------------------------------
@@ -75,8 +96,11 @@ def test_min_grade_unmet_gives_one_reason(grade: str) -> None:
     assert answer.policy == "civil-service-promotion"
     assert answer.eligible is False
     assert answer.reasons == (Reason("min_grade", "A", grade),)
-    assert answer.reasons[0].as_dict() == {"requirement": "min_grade", "wanted": "A",
-                                           "actual": grade}
+    assert answer.reasons[0].as_dict() == {
+        "requirement": "min_grade",
+        "wanted": "A",
+        "actual": grade,
+    }
 
 
 def test_min_grade_compares_by_position_not_by_text() -> None:
@@ -125,8 +149,9 @@ def test_both_unmet_gives_two_reasons_in_order() -> None:
         ("AAA", True, ["not_blacklisted"]),
     ],
 )
-def test_management_position_each_requirement_separately(grade: str, blacklisted: bool,
-                                                         requirements: list[str]) -> None:
+def test_management_position_each_requirement_separately(
+    grade: str, blacklisted: bool, requirements: list[str]
+) -> None:
     answer = check_policy(CATALOGUE, MANAGEMENT, standing(grade, blacklisted))
     assert [reason.requirement for reason in answer.reasons] == requirements
     assert answer.eligible is (not requirements)
@@ -141,9 +166,15 @@ def test_no_requirements_means_eligible(code: str, grade: str, blacklisted: bool
 
 def test_check_on_a_computed_standing() -> None:
     fight = Entry(
-        agency="public-security", event_id="1", person_id="11010519491231002X",
-        rule="PUBLIC-FIGHT", occurred_on=date(2026, 2, 1), catalogue_version="2026.1",
-        points=-30, counts_until=date(2027, 2, 1), blacklist_until=date(2027, 2, 1),
+        agency="public-security",
+        event_id="1",
+        person_id="11010519491231002X",
+        rule="PUBLIC-FIGHT",
+        occurred_on=date(2026, 2, 1),
+        catalogue_version="2026.1",
+        points=-30,
+        counts_until=date(2027, 2, 1),
+        blacklist_until=date(2027, 2, 1),
     )
     computed = standing_on(CATALOGUE, [fight], date(2026, 3, 1))
     assert (computed.score, computed.grade, computed.blacklisted) == (970, "A", True)
@@ -159,8 +190,9 @@ def test_find_policy_known() -> None:
     assert find_policy(CATALOGUE, "civil-service-promotion") is PROMOTION
 
 
-@pytest.mark.parametrize("code", ["promotion", "", "CIVIL-SERVICE-PROMOTION",
-                                  " civil-service-promotion"])
+@pytest.mark.parametrize(
+    "code", ["promotion", "", "CIVIL-SERVICE-PROMOTION", " civil-service-promotion"]
+)
 def test_find_policy_unknown_refused(code: str) -> None:
     with pytest.raises(UnknownPolicyError) as caught:
         find_policy(CATALOGUE, code)

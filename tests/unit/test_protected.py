@@ -355,9 +355,22 @@ def test_legitimate_legal_basis_is_not_refused(basis: str) -> None:
 
 @pytest.mark.parametrize(
     "category",
-    ["traffic", "public-order", "tax", "public-service", "volunteering", "judicial",
-     "social-honesty", "environment", "finance", "community", "public-health", "anti-fraud",
-     "self-criticism", "civil_service"],
+    [
+        "traffic",
+        "public-order",
+        "tax",
+        "public-service",
+        "volunteering",
+        "judicial",
+        "social-honesty",
+        "environment",
+        "finance",
+        "community",
+        "public-health",
+        "anti-fraud",
+        "self-criticism",
+        "civil_service",
+    ],
 )
 def test_legitimate_category_is_not_refused(category: str) -> None:
     assert parse_catalogue(_document(category=category)).rules["R-1"].category == category
@@ -380,9 +393,16 @@ def test_a_catalogue_of_only_legitimate_rules_loads() -> None:
 
 def test_grounds_cover_the_design_list() -> None:
     labels = " | ".join(ground.label for ground in GROUNDS)
-    for ground in ("ethnic origin", "religion or belief", "political opinion",
-                   "petitioning or speech", "assembly", "trade-union membership", "health",
-                   "sex life or orientation"):
+    for ground in (
+        "ethnic origin",
+        "religion or belief",
+        "political opinion",
+        "petitioning or speech",
+        "assembly",
+        "trade-union membership",
+        "health",
+        "sex life or orientation",
+    ):
         assert ground in labels
     codes = [ground.code for ground in GROUNDS]
     assert len(codes) == len(set(codes))
@@ -412,8 +432,9 @@ def test_chinese_terms_have_no_spaces_and_match_themselves() -> None:
     before=st.text(alphabet="的了在和是一个违规行为处理罚款 ", max_size=8),
     after=st.text(alphabet="的了在和是一个违规行为处理罚款 ", max_size=8),
 )
-def test_property_chinese_term_found_inside_any_text(ground_term: Any, before: str,
-                                                     after: str) -> None:
+def test_property_chinese_term_found_inside_any_text(
+    ground_term: Any, before: str, after: str
+) -> None:
     ground, term = ground_term
     found = [g for g, _ in protected_ground_matches(before + term + after)]
     assert ground in found
@@ -425,8 +446,9 @@ def test_property_chinese_term_found_inside_any_text(ground_term: Any, before: s
     before=st.sampled_from(["", "Repeated ", "Serious case: ", "(a) "]),
     after=st.sampled_from(["", " after a warning", ", second offence", " (see notes)"]),
 )
-def test_property_english_wording_found_with_surrounding_words(label_text: tuple[str, str],
-                                                               before: str, after: str) -> None:
+def test_property_english_wording_found_with_surrounding_words(
+    label_text: tuple[str, str], before: str, after: str
+) -> None:
     label, text = label_text
     if before and label == OTHER:
         # "Child enlists..." is matched at the start of a title on purpose; only test suffixes.

@@ -55,8 +55,18 @@ AWARD_PERIODS = {
     "AWARD-NATIONAL": "P5Y",
 }
 REQUIRED_CATEGORIES = {
-    "commercial", "financial", "tax", "traffic", "public-order", "social-management",
-    "public-service", "judicial", "volunteering", "donation", "blood-donation", "awards",
+    "commercial",
+    "financial",
+    "tax",
+    "traffic",
+    "public-order",
+    "social-management",
+    "public-service",
+    "judicial",
+    "volunteering",
+    "donation",
+    "blood-donation",
+    "awards",
     "good-deeds",
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -92,8 +102,15 @@ def test_header_values_and_grade_bands() -> None:
     assert CATALOGUE.effective_from == date(2014, 1, 1)
     assert CATALOGUE.base_score == 1000
     bands = [(band.grade, band.min_points) for band in CATALOGUE.bands]
-    assert bands == [("AAA", 1050), ("AA", 1030), ("A+", 1010), ("A", 960), ("B", 850),
-                     ("C", 600), ("D", None)]
+    assert bands == [
+        ("AAA", 1050),
+        ("AA", 1030),
+        ("A+", 1010),
+        ("A", 960),
+        ("B", 850),
+        ("C", 600),
+        ("D", None),
+    ]
 
 
 def test_size_of_the_catalogue() -> None:
@@ -111,17 +128,22 @@ def test_required_categories_are_present_and_well_formed() -> None:
 def test_the_seed_rules_keep_their_codes_and_values() -> None:
     red_light = CATALOGUE.rules["TRAFFIC-RED-LIGHT"]
     assert (red_light.points, str(red_light.counts_for), red_light.reporters) == (
-        -5, "P1Y", ("traffic-police",))
+        -5,
+        "P1Y",
+        ("traffic-police",),
+    )
     assert red_light.grade_cap is None and red_light.blacklist_for is None
 
     fight = CATALOGUE.rules["PUBLIC-FIGHT"]
     assert (fight.points, str(fight.counts_for), fight.reporters) == (
-        -30, "P1Y", ("public-security",))
+        -30,
+        "P1Y",
+        ("public-security",),
+    )
     assert fight.blacklist_for is not None and str(fight.blacklist_for) == "P1Y"
 
     merit = CATALOGUE.rules["WORK-MERIT-ANNUAL"]
-    assert (merit.points, str(merit.counts_for), merit.applies_to) == (
-        20, "P1Y", "public-servants")
+    assert (merit.points, str(merit.counts_for), merit.applies_to) == (20, "P1Y", "public-servants")
     assert "forestry-bureau" in merit.reporters
 
 
@@ -129,18 +151,22 @@ def test_the_seed_agencies_exist() -> None:
     assert {"traffic-police", "forestry-bureau", "public-security"} <= set(CATALOGUE.agencies)
 
 
-@pytest.mark.parametrize(("code", "cap"), [
-    ("TRAFFIC-DRUNK-DRIVING", "C"),
-    ("JUDICIAL-DISHONEST-DEBTOR", "D"),
-    ("PUBLIC-ADMIN-DETENTION", "C"),
-])
+@pytest.mark.parametrize(
+    ("code", "cap"),
+    [
+        ("TRAFFIC-DRUNK-DRIVING", "C"),
+        ("JUDICIAL-DISHONEST-DEBTOR", "D"),
+        ("PUBLIC-ADMIN-DETENTION", "C"),
+    ],
+)
 def test_direct_grading_caps(code: str, cap: str) -> None:
     assert CATALOGUE.rules[code].grade_cap == cap
 
 
 def test_only_the_public_fight_blacklists() -> None:
-    blacklisting = {code for code, rule in CATALOGUE.rules.items()
-                    if rule.blacklist_for is not None}
+    blacklisting = {
+        code for code, rule in CATALOGUE.rules.items() if rule.blacklist_for is not None
+    }
     assert blacklisting == {"PUBLIC-FIGHT"}
 
 
@@ -152,11 +178,11 @@ def test_counting_period_follows_the_scheme(code: str) -> None:
 
 def test_counting_scheme_examples() -> None:
     """The scheme's edges, spelled out on named rules."""
-    assert str(CATALOGUE.rules["PENALTY-FINE-OVER-10000"].counts_for) == "P1Y"   # -40
-    assert str(CATALOGUE.rules["COM-BREACH-JUDGMENT"].counts_for) == "P2Y"       # -50
-    assert str(CATALOGUE.rules["SOC-SUBSIDY-FRAUD"].counts_for) == "P2Y"         # -50 and B
+    assert str(CATALOGUE.rules["PENALTY-FINE-OVER-10000"].counts_for) == "P1Y"  # -40
+    assert str(CATALOGUE.rules["COM-BREACH-JUDGMENT"].counts_for) == "P2Y"  # -50
+    assert str(CATALOGUE.rules["SOC-SUBSIDY-FRAUD"].counts_for) == "P2Y"  # -50 and B
     assert str(CATALOGUE.rules["JUDICIAL-DISHONEST-DEBTOR"].counts_for) == "P5Y"  # D
-    assert str(CATALOGUE.rules["BLOOD-DONATION"].counts_for) == "P1Y"            # bonus
+    assert str(CATALOGUE.rules["BLOOD-DONATION"].counts_for) == "P1Y"  # bonus
 
 
 def test_every_award_level_has_its_period() -> None:
@@ -183,8 +209,10 @@ def test_policies_and_their_requirements() -> None:
         "school-admission-priority": ("AA", False),
         "credit-line": ("C", True),
     }
-    actual = {code: (policy.min_grade, policy.not_blacklisted)
-              for code, policy in CATALOGUE.policies.items()}
+    actual = {
+        code: (policy.min_grade, policy.not_blacklisted)
+        for code, policy in CATALOGUE.policies.items()
+    }
     assert actual == wanted
     for policy in CATALOGUE.policies.values():
         assert policy.title and policy.title_zh and CJK.search(policy.title_zh)
@@ -203,10 +231,25 @@ def test_every_agency_has_an_english_and_a_chinese_name() -> None:
 
 def test_public_servant_rules_are_reported_by_every_employer() -> None:
     employers = set(CATALOGUE.rules["WORK-MERIT-ANNUAL"].reporters)
-    assert {"forestry-bureau", "education-bureau", "health-commission", "tax-bureau",
-            "people-court", "public-security", "civil-affairs", "complaints-office"} <= employers
-    not_employers = {"rural-commercial-bank", "icbc-rongcheng", "pboc-rongcheng",
-                     "power-supply", "water-utility", "red-cross", "volunteer-federation"}
+    assert {
+        "forestry-bureau",
+        "education-bureau",
+        "health-commission",
+        "tax-bureau",
+        "people-court",
+        "public-security",
+        "civil-affairs",
+        "complaints-office",
+    } <= employers
+    not_employers = {
+        "rural-commercial-bank",
+        "icbc-rongcheng",
+        "pboc-rongcheng",
+        "power-supply",
+        "water-utility",
+        "red-cross",
+        "volunteer-federation",
+    }
     assert employers.isdisjoint(not_employers)
     for rule in CATALOGUE.rules.values():
         if rule.applies_to == "public-servants":
@@ -219,8 +262,16 @@ def test_reporters_are_the_bodies_that_know() -> None:
         "judicial": {"people-court", "court-enforcement", "procuratorate"},
         "traffic": {"traffic-police", "people-court", "urban-management"},
         "tax": {"tax-bureau", "social-insurance-centre", "finance-bureau", "public-security"},
-        "utilities": {"water-utility", "gas-utility", "power-supply", "heating-utility",
-                      "china-telecom", "china-mobile", "people-court", "public-security"},
+        "utilities": {
+            "water-utility",
+            "gas-utility",
+            "power-supply",
+            "heating-utility",
+            "china-telecom",
+            "china-mobile",
+            "people-court",
+            "public-security",
+        },
         "blood-donation": {"blood-station", "red-cross"},
         "volunteering": {"volunteer-federation", "civil-affairs", "towns-subdistricts"},
     }
@@ -249,8 +300,9 @@ def test_no_text_in_the_file_names_a_protected_ground() -> None:
 
 def test_zhang_jian_is_a_plus_and_may_be_promoted() -> None:
     rules = CATALOGUE.rules
-    score = CATALOGUE.base_score + rules["TRAFFIC-RED-LIGHT"].points + rules[
-        "WORK-MERIT-ANNUAL"].points
+    score = (
+        CATALOGUE.base_score + rules["TRAFFIC-RED-LIGHT"].points + rules["WORK-MERIT-ANNUAL"].points
+    )
     assert score == 1015
     grade = CATALOGUE.grade_for_points(score)
     assert grade == "A+"

@@ -36,17 +36,20 @@ MINS = (1050, 1030, 1010, 960, 850, 600)
 
 @functools.cache
 def _catalogue(base_score: int = 1000, effective_from: str = "2020-01-01") -> Catalogue:
-    grades: list[dict[str, Any]] = [{"grade": g, "min": m} for g, m in zip(GRADES, MINS,
-                                                                            strict=False)]
+    grades: list[dict[str, Any]] = [
+        {"grade": g, "min": m} for g, m in zip(GRADES, MINS, strict=False)
+    ]
     grades.append({"grade": "D"})
-    return parse_catalogue({
-        "version": "2020.1",
-        "effective_from": effective_from,
-        "base_score": base_score,
-        "grades": grades,
-        "agencies": [{"code": "traffic-police", "name": "Traffic Police"}],
-        "rules": [],
-    })
+    return parse_catalogue(
+        {
+            "version": "2020.1",
+            "effective_from": effective_from,
+            "base_score": base_score,
+            "grades": grades,
+            "agencies": [{"code": "traffic-police", "name": "Traffic Police"}],
+            "rules": [],
+        }
+    )
 
 
 CATALOGUE = _catalogue()
@@ -54,14 +57,30 @@ OCCURRED = date(2025, 3, 10)
 UNTIL = date(2026, 3, 10)
 
 
-def entry(points: int = -5, *, occurred_on: date = OCCURRED, counts_until: date = UNTIL,
-          status: str = "active", ends_on: date | None = None, grade_cap: str | None = None,
-          blacklist_until: date | None = None, event_id: str = "e1") -> Entry:
+def entry(
+    points: int = -5,
+    *,
+    occurred_on: date = OCCURRED,
+    counts_until: date = UNTIL,
+    status: str = "active",
+    ends_on: date | None = None,
+    grade_cap: str | None = None,
+    blacklist_until: date | None = None,
+    event_id: str = "e1",
+) -> Entry:
     return Entry(
-        agency="traffic-police", event_id=event_id, person_id="11010519491231002X",
-        rule="TRAFFIC-RED-LIGHT", occurred_on=occurred_on, catalogue_version="2020.1",
-        points=points, counts_until=counts_until, blacklist_until=blacklist_until,
-        grade_cap=grade_cap, status=status, ends_on=ends_on,
+        agency="traffic-police",
+        event_id=event_id,
+        person_id="11010519491231002X",
+        rule="TRAFFIC-RED-LIGHT",
+        occurred_on=occurred_on,
+        catalogue_version="2020.1",
+        points=points,
+        counts_until=counts_until,
+        blacklist_until=blacklist_until,
+        grade_cap=grade_cap,
+        status=status,
+        ends_on=ends_on,
     )
 
 
@@ -260,8 +279,9 @@ def test_cap_only_from_counting_entries(capped: Entry) -> None:
 
 
 def test_contested_entry_still_caps() -> None:
-    assert standing_on(CATALOGUE, [entry(0, grade_cap="C", status="contested")],
-                       OCCURRED).grade == "C"
+    assert (
+        standing_on(CATALOGUE, [entry(0, grade_cap="C", status="contested")], OCCURRED).grade == "C"
+    )
 
 
 # --- standing_on ------------------------------------------------------------------------------
@@ -321,40 +341,48 @@ def entries_strategy(draw: st.DrawFn) -> Entry:
 
 
 def _contract_counts(e: Entry, day: date) -> bool:
-    return (e.status in ("active", "contested") and e.occurred_on <= day < e.counts_until
-            and (e.ends_on is None or day < e.ends_on))
+    return (
+        e.status in ("active", "contested")
+        and e.occurred_on <= day < e.counts_until
+        and (e.ends_on is None or day < e.ends_on)
+    )
 
 
 @settings(deadline=None, max_examples=400)
-@given(entries=st.lists(entries_strategy(), max_size=12), day=_DAYS,
-       base=st.integers(0, 2000))
-def test_property_standing_follows_the_contract(entries: list[Entry], day: date,
-                                                base: int) -> None:
+@given(entries=st.lists(entries_strategy(), max_size=12), day=_DAYS, base=st.integers(0, 2000))
+def test_property_standing_follows_the_contract(entries: list[Entry], day: date, base: int) -> None:
     catalogue = _catalogue(base_score=base)
     standing = standing_on(catalogue, entries, day)
     counting = [e for e in entries if _contract_counts(e, day)]
     assert standing.score == base + sum(e.points for e in counting)
     assert standing.points_counted == sum(e.points for e in counting)
-    band = next(g for g, m in zip(GRADES, (*MINS, None), strict=True)
-                if m is None or standing.score >= m)
-    worst = max([GRADES.index(band)] + [GRADES.index(e.grade_cap) for e in counting
-                                        if e.grade_cap is not None])
+    band = next(
+        g for g, m in zip(GRADES, (*MINS, None), strict=True) if m is None or standing.score >= m
+    )
+    worst = max(
+        [GRADES.index(band)]
+        + [GRADES.index(e.grade_cap) for e in counting if e.grade_cap is not None]
+    )
     assert standing.grade == GRADES[worst]
     assert standing.blacklisted == any(
-        e.status in ("active", "contested") and e.blacklist_until is not None
-        and e.occurred_on <= day < e.blacklist_until and (e.ends_on is None or day < e.ends_on)
+        e.status in ("active", "contested")
+        and e.blacklist_until is not None
+        and e.occurred_on <= day < e.blacklist_until
+        and (e.ends_on is None or day < e.ends_on)
         for e in entries
     )
 
 
 @settings(deadline=None, max_examples=300)
 @given(entries=st.lists(entries_strategy(), max_size=12), day=_DAYS, data=st.data())
-def test_property_order_of_entries_does_not_matter(entries: list[Entry], day: date,
-                                                   data: st.DataObject) -> None:
+def test_property_order_of_entries_does_not_matter(
+    entries: list[Entry], day: date, data: st.DataObject
+) -> None:
     shuffled = data.draw(st.permutations(entries))
     assert standing_on(CATALOGUE, shuffled, day) == standing_on(CATALOGUE, entries, day)
-    assert standing_on(CATALOGUE, list(reversed(entries)), day) == standing_on(CATALOGUE,
-                                                                               entries, day)
+    assert standing_on(CATALOGUE, list(reversed(entries)), day) == standing_on(
+        CATALOGUE, entries, day
+    )
 
 
 @settings(deadline=None, max_examples=400)
@@ -390,8 +418,9 @@ def test_property_caps_only_make_a_grade_worse(score: int, caps: list[str]) -> N
 
 @settings(deadline=None, max_examples=200)
 @given(entries=st.lists(entries_strategy(), max_size=8), day=_DAYS)
-def test_property_overturning_an_entry_removes_exactly_its_points(entries: list[Entry],
-                                                                   day: date) -> None:
+def test_property_overturning_an_entry_removes_exactly_its_points(
+    entries: list[Entry], day: date
+) -> None:
     if not entries:
         return
     target = entries[0]

@@ -44,24 +44,49 @@ PEOPLE = 5_000
 SEED = 7
 EVENT_COLUMNS = ["agency", "event_id", "person_id", "rule", "occurred_on", "evidence"]
 CONTENT = ["person_id", "rule", "occurred_on", "evidence"]
-GRADES = [{"grade": "AAA", "min": 1050}, {"grade": "AA", "min": 1030},
-          {"grade": "A+", "min": 1010}, {"grade": "A", "min": 960}, {"grade": "B", "min": 850},
-          {"grade": "C", "min": 600}, {"grade": "D"}]
+GRADES = [
+    {"grade": "AAA", "min": 1050},
+    {"grade": "AA", "min": 1030},
+    {"grade": "A+", "min": 1010},
+    {"grade": "A", "min": 960},
+    {"grade": "B", "min": 850},
+    {"grade": "C", "min": 600},
+    {"grade": "D"},
+]
 
 
-def _rule(code: str, category: str, points: int, reporters: list[str],
-          **extra: Any) -> dict[str, Any]:
-    return {"code": code, "title": f"Test rule {code}", "category": category, "points": points,
-            "counts_for": "P1Y", "reporters": reporters, "legal_basis": "Test regulation, art. 1",
-            **extra}
+def _rule(
+    code: str, category: str, points: int, reporters: list[str], **extra: Any
+) -> dict[str, Any]:
+    return {
+        "code": code,
+        "title": f"Test rule {code}",
+        "category": category,
+        "points": points,
+        "counts_for": "P1Y",
+        "reporters": reporters,
+        "legal_basis": "Test regulation, art. 1",
+        **extra,
+    }
 
 
 SMALL = {
-    "version": "2025.2", "effective_from": date(2025, 3, 1), "base_score": 1000,
+    "version": "2025.2",
+    "effective_from": date(2025, 3, 1),
+    "base_score": 1000,
     "grades": GRADES,
-    "agencies": [{"code": code, "name": code} for code in (
-        "traffic-police", "public-security", "forestry-bureau", "education-bureau",
-        "water-company", "red-cross", "court")],
+    "agencies": [
+        {"code": code, "name": code}
+        for code in (
+            "traffic-police",
+            "public-security",
+            "forestry-bureau",
+            "education-bureau",
+            "water-company",
+            "red-cross",
+            "court",
+        )
+    ],
     "rules": [
         _rule("TRAFFIC-RED-LIGHT", "traffic", -5, ["traffic-police"]),
         _rule("TRAFFIC-DRUNK", "traffic", -50, ["traffic-police"], grade_cap="B"),
@@ -69,11 +94,20 @@ SMALL = {
         _rule("FEE-LATE", "utility-fees", -20, ["water-company", "court"]),
         _rule("COURT-DEFAULTER", "judicial", 0, ["court"], grade_cap="D", blacklist_for="P2Y"),
         _rule("BLOOD-DONATION", "donation", 10, ["red-cross"]),
-        _rule("WORK-MERIT-ANNUAL", "public-service", 20,
-              ["forestry-bureau", "education-bureau", "public-security"],
-              applies_to="public-servants"),
-        _rule("WORK-LATENESS", "public-service", -5, ["forestry-bureau", "education-bureau"],
-              applies_to="public-servants"),
+        _rule(
+            "WORK-MERIT-ANNUAL",
+            "public-service",
+            20,
+            ["forestry-bureau", "education-bureau", "public-security"],
+            applies_to="public-servants",
+        ),
+        _rule(
+            "WORK-LATENESS",
+            "public-service",
+            -5,
+            ["forestry-bureau", "education-bureau"],
+            applies_to="public-servants",
+        ),
     ],
     "policies": [],
 }
@@ -117,10 +151,15 @@ def _judge(events: pl.DataFrame, people: pl.DataFrame, catalogue: Catalogue) -> 
     problems = {pid: person_id_problem(pid, TODAY) for pid in events["person_id"].unique()}
     registered = people.select("id", "public_servant", born=_born(pl.col("id")))
     rules = catalogue.rules
-    rows = (events.with_row_index("row").join(registered, left_on="person_id", right_on="id",
-                                               how="left", maintain_order="left")
-            .with_columns(bad_id=pl.col("person_id").replace_strict(
-                {k: v is not None for k, v in problems.items()}, return_dtype=pl.Boolean)))
+    rows = (
+        events.with_row_index("row")
+        .join(registered, left_on="person_id", right_on="id", how="left", maintain_order="left")
+        .with_columns(
+            bad_id=pl.col("person_id").replace_strict(
+                {k: v is not None for k, v in problems.items()}, return_dtype=pl.Boolean
+            )
+        )
+    )
     checks = [
         ("future-date", pl.col("occurred_on") > TODAY),
         ("invalid-person-id", pl.col("bad_id")),
@@ -129,12 +168,18 @@ def _judge(events: pl.DataFrame, people: pl.DataFrame, catalogue: Catalogue) -> 
         ("no-catalogue", pl.col("occurred_on") < catalogue.effective_from),
         ("unknown-agency", ~pl.col("agency").is_in(list(catalogue.agencies))),
         ("unknown-rule", ~pl.col("rule").is_in(list(rules))),
-        ("not-a-reporter", ~pl.struct("rule", "agency").map_elements(
-            lambda r: r["rule"] in rules and r["agency"] in rules[r["rule"]].reporters,
-            return_dtype=pl.Boolean)),
-        ("not-a-public-servant", pl.col("rule").is_in(
-            [c for c, r in rules.items() if r.applies_to == "public-servants"])
-         & ~pl.col("public_servant")),
+        (
+            "not-a-reporter",
+            ~pl.struct("rule", "agency").map_elements(
+                lambda r: r["rule"] in rules and r["agency"] in rules[r["rule"]].reporters,
+                return_dtype=pl.Boolean,
+            ),
+        ),
+        (
+            "not-a-public-servant",
+            pl.col("rule").is_in([c for c, r in rules.items() if r.applies_to == "public-servants"])
+            & ~pl.col("public_servant"),
+        ),
     ]
     reason = pl.lit(None, dtype=pl.String)
     for code, failed in reversed(checks):  # the first failing check gives the reason
@@ -142,8 +187,12 @@ def _judge(events: pl.DataFrame, people: pl.DataFrame, catalogue: Catalogue) -> 
     judged = rows.with_columns(reason=reason)
     passed = judged.filter(pl.col("reason").is_null())
     first = passed.group_by("agency", "event_id").first()
-    keyed = passed.join(first.select("agency", "event_id", "row", *CONTENT), on=["agency",
-                        "event_id"], suffix="_first", maintain_order="left")
+    keyed = passed.join(
+        first.select("agency", "event_id", "row", *CONTENT),
+        on=["agency", "event_id"],
+        suffix="_first",
+        maintain_order="left",
+    )
     same = pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"{c}_first")) for c in CONTENT])
     later = keyed.filter(pl.col("row") != pl.col("row_first"))
     counts = judged["reason"].drop_nulls().value_counts()
@@ -157,27 +206,34 @@ def _judge(events: pl.DataFrame, people: pl.DataFrame, catalogue: Catalogue) -> 
 
 def _clean(town: Town, catalogue: Catalogue, **kwargs: Any) -> pl.DataFrame:
     """The same town's events without noise (the noise is drawn after the clean rows)."""
-    events, noise = build_events(town.people, catalogue, seed=kwargs.pop("seed", SEED),
-                                 today=TODAY, noise_rate=0.0, **kwargs)
+    events, noise = build_events(
+        town.people, catalogue, seed=kwargs.pop("seed", SEED), today=TODAY, noise_rate=0.0, **kwargs
+    )
     assert sum(noise.values()) == 0
     return events
 
 
-def _check_events(events: pl.DataFrame, people: pl.DataFrame, catalogue: Catalogue,
-                  years: int = 3) -> None:
+def _check_events(
+    events: pl.DataFrame, people: pl.DataFrame, catalogue: Catalogue, years: int = 3
+) -> None:
     """Every clean row is one the import accepts, and keys are unique per agency."""
     assert events.columns == EVENT_COLUMNS
     assert events.schema["occurred_on"] == pl.Date
-    joined = events.join(people.select("id", "public_servant", born=_born(pl.col("id"))),
-                         left_on="person_id", right_on="id", how="left")
+    joined = events.join(
+        people.select("id", "public_servant", born=_born(pl.col("id"))),
+        left_on="person_id",
+        right_on="id",
+        how="left",
+    )
     assert joined["born"].null_count() == 0, "events about people who are not registered"
     for row in joined.select("rule", "agency").unique().iter_rows(named=True):
         assert row["agency"] in catalogue.rules[row["rule"]].reporters, row
     servant_rules = [c for c, r in catalogue.rules.items() if r.applies_to == "public-servants"]
     assert joined.filter(pl.col("rule").is_in(servant_rules))["public_servant"].all()
     first = max(add_years(TODAY, -years), catalogue.effective_from)
-    assert events.is_empty() or (events["occurred_on"].min() >= first
-                                 and events["occurred_on"].max() <= TODAY)
+    assert events.is_empty() or (
+        events["occurred_on"].min() >= first and events["occurred_on"].max() <= TODAY
+    )
     adult = joined.select(pl.col("born").dt.offset_by("18y") <= pl.col("occurred_on"))
     assert adult.to_series().all(), "an event before someone's 18th birthday"
     assert events.select("agency", "event_id").is_unique().all()
@@ -185,6 +241,7 @@ def _check_events(events: pl.DataFrame, people: pl.DataFrame, catalogue: Catalog
 
 
 # --- people -------------------------------------------------------------------------------
+
 
 def test_people_ids_are_valid_unique_rongcheng_ids_and_sorted(town: Town) -> None:
     ids = town.people["id"]
@@ -206,8 +263,7 @@ def test_people_are_adults_born_since_1939_about_half_men(town: Town) -> None:
 def test_about_six_percent_are_public_servants_of_working_age(town: Town) -> None:
     servants = town.people.filter(pl.col("public_servant"))
     assert 0.05 < servants.height / PEOPLE < 0.07
-    ages = _born(servants["id"]).map_elements(lambda b: TODAY.year - b.year,
-                                                return_dtype=pl.Int64)
+    ages = _born(servants["id"]).map_elements(lambda b: TODAY.year - b.year, return_dtype=pl.Int64)
     assert ages.min() >= 21 and ages.max() <= 62
 
 
@@ -241,6 +297,7 @@ def test_any_today_gives_valid_adults_and_a_42_year_old_zhang_jian(today: date) 
 
 # --- Zhang Jian -------------------------------------------------------------------------------
 
+
 def test_zhang_jian_is_the_only_zhang_jian_a_42_year_old_male_official(town: Town) -> None:
     him = town.people.filter(pl.col("name") == ZHANG_JIAN_NAME)
     assert him.height == 1
@@ -252,12 +309,15 @@ def test_zhang_jian_is_the_only_zhang_jian_a_42_year_old_male_official(town: Tow
 
 @pytest.mark.parametrize("catalogue_name", ["example", "reference", "small"])
 def test_zhang_jian_has_exactly_his_two_events_and_1015_points(
-        catalogue_name: str, request: pytest.FixtureRequest) -> None:
+    catalogue_name: str, request: pytest.FixtureRequest
+) -> None:
     catalogue: Catalogue = request.getfixturevalue(catalogue_name)
     town = build_town(catalogue, people_count=1_000, seed=3, today=TODAY, noise_rate=0.3)
     his = town.events.filter(pl.col("person_id") == town.zhang_jian_id).sort("occurred_on")
-    assert his.select("rule", "agency").rows() == [("TRAFFIC-RED-LIGHT", "traffic-police"),
-                                                    ("WORK-MERIT-ANNUAL", "forestry-bureau")]
+    assert his.select("rule", "agency").rows() == [
+        ("TRAFFIC-RED-LIGHT", "traffic-police"),
+        ("WORK-MERIT-ANNUAL", "forestry-bureau"),
+    ]
     assert his["occurred_on"].min() > TODAY - timedelta(days=365)
     assert his["occurred_on"].max() <= TODAY
     score = catalogue.base_score + sum(catalogue.rules[r].points for r in his["rule"])
@@ -274,9 +334,11 @@ def test_zhang_jian_gets_nothing_the_catalogue_lacks(small: Catalogue) -> None:
 
 # --- events -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("catalogue_name", ["example", "reference", "small"])
-def test_clean_events_are_all_acceptable(catalogue_name: str,
-                                         request: pytest.FixtureRequest) -> None:
+def test_clean_events_are_all_acceptable(
+    catalogue_name: str, request: pytest.FixtureRequest
+) -> None:
     catalogue: Catalogue = request.getfixturevalue(catalogue_name)
     people = build_people(3_000, seed=5, today=TODAY)
     events, _ = build_events(people, catalogue, seed=5, today=TODAY)
@@ -290,14 +352,20 @@ def test_event_ids_count_per_agency_and_year(town: Town, reference: Catalogue) -
     assert all(re.fullmatch(p, e) for p, e in zip(pattern, events["event_id"], strict=True))
     year = events["event_id"].str.slice(-13, 4).cast(pl.Int32)
     assert (year == events["occurred_on"].dt.year()).all()
-    sequence = events.select(pl.col("event_id").str.slice(-8).cast(pl.Int64)
-                             .max().over("agency", pl.col("occurred_on").dt.year())
-                             - pl.len().over("agency", pl.col("occurred_on").dt.year()))
+    sequence = events.select(
+        pl.col("event_id")
+        .str.slice(-8)
+        .cast(pl.Int64)
+        .max()
+        .over("agency", pl.col("occurred_on").dt.year())
+        - pl.len().over("agency", pl.col("occurred_on").dt.year())
+    )
     assert (sequence.to_series() == 0).all()  # 1..n without gaps
 
 
-def test_public_servants_get_service_events_from_their_employer(small_town: Town,
-                                                               small: Catalogue) -> None:
+def test_public_servants_get_service_events_from_their_employer(
+    small_town: Town, small: Catalogue
+) -> None:
     events = _clean(small_town, small)
     service = events.filter(pl.col("rule").is_in(["WORK-MERIT-ANNUAL", "WORK-LATENESS"]))
     assert service.height > 20
@@ -312,27 +380,30 @@ def test_deductions_dominate_serious_items_are_rare(town: Town, reference: Catal
     events = _clean(town, reference)
     rules = reference.rules
     points = events["rule"].replace_strict({c: r.points for c, r in rules.items()})
-    serious = events["rule"].is_in([c for c, r in rules.items()
-                                    if r.grade_cap is not None or r.blacklist_for is not None])
+    serious = events["rule"].is_in(
+        [c for c, r in rules.items() if r.grade_cap is not None or r.blacklist_for is not None]
+    )
     deductions, bonuses = (points < 0).mean(), (points > 0).mean()
     assert deductions > 0.6 and 0.05 < bonuses < 0.3
     assert serious.mean() < 0.02
     assert events["rule"].value_counts(sort=True)["rule"][0].startswith("TRAFFIC-")
 
 
-def test_default_volume_is_about_one_and_a_quarter_events_per_person(town: Town,
-                                                                    reference: Catalogue) -> None:
+def test_default_volume_is_about_one_and_a_quarter_events_per_person(
+    town: Town, reference: Catalogue
+) -> None:
     per_person = _clean(town, reference).height / PEOPLE
     assert 1.0 <= per_person <= 1.5
 
 
-def test_most_people_have_few_events_and_the_top_one_percent_many(town: Town,
-                                                                reference: Catalogue) -> None:
+def test_most_people_have_few_events_and_the_top_one_percent_many(
+    town: Town, reference: Catalogue
+) -> None:
     counts = _clean(town, reference).group_by("person_id").len()["len"].to_numpy()
     everyone = np.sort(np.concatenate([counts, np.zeros(PEOPLE - len(counts))]))
     assert (everyone == 0).mean() > 0.4
     assert np.median(everyone) <= 1
-    top = everyone[-PEOPLE // 100:].sum() / everyone.sum()
+    top = everyone[-PEOPLE // 100 :].sum() / everyone.sum()
     assert top > 0.07  # more than seven times their share
 
 
@@ -351,8 +422,9 @@ def test_evidence_is_short_text_or_null_for_about_thirty_percent(town: Town) -> 
     assert evidence.drop_nulls().str.len_chars().max() <= 40
 
 
-def test_events_are_deterministic_for_a_seed_and_differ_for_another(town: Town,
-                                                                   reference: Catalogue) -> None:
+def test_events_are_deterministic_for_a_seed_and_differ_for_another(
+    town: Town, reference: Catalogue
+) -> None:
     again = build_town(reference, people_count=PEOPLE, seed=SEED, today=TODAY, noise_rate=0.002)
     assert again.events.equals(town.events) and again.noise == town.noise
     other = build_events(town.people, reference, seed=SEED + 1, today=TODAY)[0]
@@ -361,26 +433,31 @@ def test_events_are_deterministic_for_a_seed_and_differ_for_another(town: Town,
 
 def test_no_events_when_the_catalogue_starts_after_today(small: Catalogue) -> None:
     late = parse_catalogue({**SMALL, "effective_from": TODAY + timedelta(days=1)})
-    events, noise = build_events(build_people(100, seed=1, today=TODAY), late, seed=1,
-                                 today=TODAY, noise_rate=0.5)
+    events, noise = build_events(
+        build_people(100, seed=1, today=TODAY), late, seed=1, today=TODAY, noise_rate=0.5
+    )
     assert events.is_empty() and events.columns == EVENT_COLUMNS
     assert set(noise) == set(NOISE_KINDS) and sum(noise.values()) == 0
 
 
 # --- noise --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("town_name, catalogue_name",
-                         [("town", "reference"), ("small_town", "small")])
+
+@pytest.mark.parametrize(
+    "town_name, catalogue_name", [("town", "reference"), ("small_town", "small")]
+)
 def test_noise_is_exactly_what_the_import_will_find(
-        town_name: str, catalogue_name: str, request: pytest.FixtureRequest) -> None:
+    town_name: str, catalogue_name: str, request: pytest.FixtureRequest
+) -> None:
     town: Town = request.getfixturevalue(town_name)
     catalogue: Catalogue = request.getfixturevalue(catalogue_name)
     clean = _clean(town, catalogue)
     assert set(town.noise) == set(NOISE_KINDS) and min(town.noise.values()) >= 1
     assert town.events.height == clean.height + town.noise_total
     judged = _judge(town.events, town.people, catalogue)
-    expected = {kind: town.noise[kind] for kind in ("invalid-person-id", "unknown-rule",
-                                                    "future-date")}
+    expected = {
+        kind: town.noise[kind] for kind in ("invalid-person-id", "unknown-rule", "future-date")
+    }
     assert judged["rejected"] == expected
     assert judged["duplicate"] == town.noise["duplicate"]
     assert judged["conflict"] == town.noise["conflict"]
@@ -412,14 +489,30 @@ def test_noise_rate_sets_the_amount(small: Catalogue) -> None:
 
 # --- any valid catalogue ------------------------------------------------------------------
 
-_CATEGORIES = ["traffic", "public-order", "utility-fees", "judicial", "volunteering",
-               "donation", "public-service", "tax", "commercial", "environment"]
+_CATEGORIES = [
+    "traffic",
+    "public-order",
+    "utility-fees",
+    "judicial",
+    "volunteering",
+    "donation",
+    "public-service",
+    "tax",
+    "commercial",
+    "environment",
+]
 
 
 @st.composite
 def catalogues(draw: st.DrawFn) -> Catalogue:
-    agencies = draw(st.lists(st.sampled_from(["a", "b-1", "c-office", "dept-9", "x", "yy"]),
-                             min_size=1, max_size=6, unique=True))
+    agencies = draw(
+        st.lists(
+            st.sampled_from(["a", "b-1", "c-office", "dept-9", "x", "yy"]),
+            min_size=1,
+            max_size=6,
+            unique=True,
+        )
+    )
     rules = []
     for index in range(draw(st.integers(1, 8))):
         extra: dict[str, Any] = {}
@@ -429,41 +522,60 @@ def catalogues(draw: st.DrawFn) -> Catalogue:
             extra["grade_cap"] = draw(st.sampled_from(["A", "B", "C", "D"]))
         if draw(st.integers(0, 4)) == 0:
             extra["blacklist_for"] = "P6M"
-        rules.append(_rule(f"R{index}", draw(st.sampled_from(_CATEGORIES)),
-                           draw(st.integers(-150, 150)),
-                           draw(st.lists(st.sampled_from(agencies), min_size=1, unique=True)),
-                           **extra))
+        rules.append(
+            _rule(
+                f"R{index}",
+                draw(st.sampled_from(_CATEGORIES)),
+                draw(st.integers(-150, 150)),
+                draw(st.lists(st.sampled_from(agencies), min_size=1, unique=True)),
+                **extra,
+            )
+        )
     effective = draw(st.dates(date(2015, 1, 1), TODAY))
-    return parse_catalogue({"version": "1", "effective_from": effective, "base_score": 1000,
-                            "grades": GRADES, "rules": rules,
-                            "agencies": [{"code": a, "name": a} for a in agencies]})
+    return parse_catalogue(
+        {
+            "version": "1",
+            "effective_from": effective,
+            "base_score": 1000,
+            "grades": GRADES,
+            "rules": rules,
+            "agencies": [{"code": a, "name": a} for a in agencies],
+        }
+    )
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(catalogue=catalogues(), seed=st.integers(0, 2**32 - 1))
-def test_any_valid_catalogue_gives_acceptable_events_and_exact_noise(catalogue: Catalogue,
-                                                                     seed: int) -> None:
+def test_any_valid_catalogue_gives_acceptable_events_and_exact_noise(
+    catalogue: Catalogue, seed: int
+) -> None:
     people = build_people(400, seed=seed, today=TODAY)
     clean, _ = build_events(people, catalogue, seed=seed, today=TODAY, events_target=600)
     _check_events(clean, people, catalogue)
-    noisy, noise = build_events(people, catalogue, seed=seed, today=TODAY,
-                                events_target=600, noise_rate=0.05)
+    noisy, noise = build_events(
+        people, catalogue, seed=seed, today=TODAY, events_target=600, noise_rate=0.05
+    )
     judged = _judge(noisy, people, catalogue)
     assert judged["accepted"].equals(clean)
     assert judged["duplicate"] == noise["duplicate"]
     assert judged["conflict"] == noise["conflict"]
-    assert judged["rejected"] == {k: v for k, v in noise.items()
-                                  if k not in ("duplicate", "conflict") and v}
+    assert judged["rejected"] == {
+        k: v for k, v in noise.items() if k not in ("duplicate", "conflict") and v
+    }
 
 
 # --- date helpers -------------------------------------------------------------------------
 
+
 def test_date_helpers_agree_with_the_calendar() -> None:
     days = [date(2008, 2, 29), date(1984, 6, 14), date(1999, 12, 31), date(2000, 2, 29)]
     epoch = np.array([epoch_days(d) for d in days])
-    assert days_from_yyyymmdd(np.array([int(f"{d:%Y%m%d}") for d in days])).tolist() \
-        == epoch.tolist()
+    assert (
+        days_from_yyyymmdd(np.array([int(f"{d:%Y%m%d}") for d in days])).tolist() == epoch.tolist()
+    )
     # 29 February rolls over to 1 March: never earlier than the clamped reading of add_years.
-    assert plus_years(epoch, 18).tolist() == [epoch_days(d) for d in (
-        date(2026, 3, 1), date(2002, 6, 14), date(2017, 12, 31), date(2018, 3, 1))]
+    assert plus_years(epoch, 18).tolist() == [
+        epoch_days(d)
+        for d in (date(2026, 3, 1), date(2002, 6, 14), date(2017, 12, 31), date(2018, 3, 1))
+    ]
     assert add_years(date(2024, 2, 29), 1) == date(2025, 2, 28)

@@ -31,24 +31,37 @@ __all__ = [
     "sql_aggregates",
 ]
 
-AGGREGATE_SCHEMA = {"id": pl.String, "points": pl.Int64, "cap_position": pl.Int32,
-                    "blacklisted": pl.Boolean}
-ENTRY_FRAME_SCHEMA = {"person_id": pl.String, "points": pl.Int64, "occurred_on": pl.Date,
-                      "counts_until": pl.Date, "blacklist_until": pl.Date,
-                      "grade_cap": pl.String, "status": pl.String, "ends_on": pl.Date}
+AGGREGATE_SCHEMA = {
+    "id": pl.String,
+    "points": pl.Int64,
+    "cap_position": pl.Int32,
+    "blacklisted": pl.Boolean,
+}
+ENTRY_FRAME_SCHEMA = {
+    "person_id": pl.String,
+    "points": pl.Int64,
+    "occurred_on": pl.Date,
+    "counts_until": pl.Date,
+    "blacklist_until": pl.Date,
+    "grade_cap": pl.String,
+    "status": pl.String,
+    "ends_on": pl.Date,
+}
 
 
 def _cap_position_sql(grades: tuple[str, ...], column: Any) -> Any:
     return case({grade: index for index, grade in enumerate(grades)}, value=column, else_=None)
 
 
-def sql_aggregates(connection: Connection, day: date, grades: tuple[str, ...], *,
-                   known_at: datetime | None = None) -> pl.DataFrame:
+def sql_aggregates(
+    connection: Connection, day: date, grades: tuple[str, ...], *, known_at: datetime | None = None
+) -> pl.DataFrame:
     """Per-person aggregates for ``day`` computed by the database (SQLite or PostgreSQL)."""
     latest = latest_changes(known_at).subquery()
     status = func.coalesce(latest.c.status, literal("active"))
-    alive = and_(status.in_(("active", "contested")),
-                 or_(latest.c.ends_on.is_(None), latest.c.ends_on > day))
+    alive = and_(
+        status.in_(("active", "contested")), or_(latest.c.ends_on.is_(None), latest.c.ends_on > day)
+    )
     counts = and_(alive, entries.c.counts_until > day)
     blacklists = and_(alive, entries.c.blacklist_until > day)
     query = (
@@ -68,24 +81,31 @@ def sql_aggregates(connection: Connection, day: date, grades: tuple[str, ...], *
     rows = connection.execute(query).all()
     columns = list(zip(*rows, strict=True)) if rows else [[], [], [], []]
     return pl.DataFrame(
-        {"id": columns[0], "points": columns[1], "cap_position": columns[2],
-         "blacklisted": [bool(value) for value in columns[3]]},
+        {
+            "id": columns[0],
+            "points": columns[1],
+            "cap_position": columns[2],
+            "blacklisted": [bool(value) for value in columns[3]],
+        },
         schema=AGGREGATE_SCHEMA,
     )
 
 
-def frame_aggregates(frame: pl.DataFrame | pl.LazyFrame, day: date,
-                     grades: tuple[str, ...]) -> pl.DataFrame:
+def frame_aggregates(
+    frame: pl.DataFrame | pl.LazyFrame, day: date, grades: tuple[str, ...]
+) -> pl.DataFrame:
     """The same aggregates from a frame of entries with their current status and ends_on."""
     lazy = frame.lazy()
     on = pl.lit(day)
     status = pl.col("status").fill_null("active")
     alive = status.is_in(["active", "contested"]) & (
-        pl.col("ends_on").is_null() | (pl.col("ends_on") > on))
+        pl.col("ends_on").is_null() | (pl.col("ends_on") > on)
+    )
     counts = alive & (pl.col("counts_until") > on)
     blacklists = alive & pl.col("blacklist_until").is_not_null() & (pl.col("blacklist_until") > on)
     cap = pl.col("grade_cap").replace_strict(
-        {grade: index for index, grade in enumerate(grades)}, default=None, return_dtype=pl.Int32)
+        {grade: index for index, grade in enumerate(grades)}, default=None, return_dtype=pl.Int32
+    )
     return (
         lazy.filter(pl.col("occurred_on") <= on)
         .filter((pl.col("counts_until") > on) | (pl.col("blacklist_until") > on))
@@ -100,8 +120,9 @@ def frame_aggregates(frame: pl.DataFrame | pl.LazyFrame, day: date,
     )
 
 
-def grade_population(people: pl.DataFrame, aggregates: pl.DataFrame,
-                     catalogue: Catalogue) -> pl.DataFrame:
+def grade_population(
+    people: pl.DataFrame, aggregates: pl.DataFrame, catalogue: Catalogue
+) -> pl.DataFrame:
     """id, score, grade, blacklisted for every person in ``people`` (column ``id``), by id."""
     band: pl.Expr = pl.lit(len(catalogue.bands) - 1, dtype=pl.Int32)
     for index in range(len(catalogue.bands) - 2, -1, -1):
@@ -111,11 +132,11 @@ def grade_population(people: pl.DataFrame, aggregates: pl.DataFrame,
     return (
         people.select("id")
         .join(aggregates, on="id", how="left")
-        .with_columns(score=pl.lit(catalogue.base_score, pl.Int64)
-                      + pl.col("points").fill_null(0))
+        .with_columns(score=pl.lit(catalogue.base_score, pl.Int64) + pl.col("points").fill_null(0))
         .with_columns(position=pl.max_horizontal(band, pl.col("cap_position")))
         .select(
-            "id", "score",
+            "id",
+            "score",
             grade=pl.col("position").replace_strict(grades, return_dtype=pl.String),
             blacklisted=pl.col("blacklisted").fill_null(False),
         )

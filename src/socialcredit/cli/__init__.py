@@ -2,6 +2,7 @@
 
 import json
 import sys
+
 import typer
 from typer._click import exceptions as click_exceptions
 
@@ -31,10 +32,7 @@ def root(db: Db = None) -> None:
 
 commands.register(app)
 
-try:
-    from socialcredit.cli import demo as _demo  # noqa: F401  (registers `demo`)
-except ImportError:  # pragma: no cover - the demo needs the simulation extras
-    pass
+from socialcredit.cli import demo as _demo  # noqa: E402,F401  (registers `demo` on the app)
 
 
 def _usage_error(error: typer.TyperException, argv: list[str]) -> int:
@@ -61,4 +59,3 @@ def main(argv: list[str] | None = None) -> None:
         err.print("aborted")
         raise SystemExit(130) from None
     raise SystemExit(result if isinstance(result, int) else 0)
-

@@ -34,20 +34,33 @@ people_app = typer.Typer(help="Register people and update their details.", no_ar
 events_app = typer.Typer(help="Import events reported by agencies.", no_args_is_help=True)
 scores_app = typer.Typer(help="Scores of the whole population.", no_args_is_help=True)
 
-Rejects = Annotated[Path | None, typer.Option(
-    "--rejects", help="Where to write rejected rows (default: NAME.rejects.csv next to the "
-    "input); .csv, .jsonl or .parquet.")]
-Encoding = Annotated[str, typer.Option(
-    "--encoding", help="Text encoding of CSV/JSONL input, e.g. gb18030.")]
-InputPath = Annotated[Path, typer.Argument(help="CSV, JSON Lines or Parquet file.",
-                                           show_default=False)]
+Rejects = Annotated[
+    Path | None,
+    typer.Option(
+        "--rejects",
+        help="Where to write rejected rows (default: NAME.rejects.csv next to the "
+        "input); .csv, .jsonl or .parquet.",
+    ),
+]
+Encoding = Annotated[
+    str, typer.Option("--encoding", help="Text encoding of CSV/JSONL input, e.g. gb18030.")
+]
+InputPath = Annotated[
+    Path, typer.Argument(help="CSV, JSON Lines or Parquet file.", show_default=False)
+]
 
 
 def init(
-    catalogue: Annotated[list[Path] | None, typer.Option(
-        "--catalogue", help="Catalogue YAML to load (repeatable); default: the bundled "
-        "Rongcheng reference catalogue when the registry has none.")] = None,
-    db: Db = None, json_output: Json = False,
+    catalogue: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--catalogue",
+            help="Catalogue YAML to load (repeatable); default: the bundled "
+            "Rongcheng reference catalogue when the registry has none.",
+        ),
+    ] = None,
+    db: Db = None,
+    json_output: Json = False,
 ) -> None:
     """Create or migrate the database and load catalogues."""
     registry = open_registry(db, setting_up=True)
@@ -57,8 +70,10 @@ def init(
     def human() -> None:
         out.print(f"registry ready at {shown_url(registry)}")
         for result in results:
-            out.print(f"catalogue {result.version} (from {result.effective_from}): "
-                      f"{result.status}, {result.rules} rules, {result.agencies} agencies")
+            out.print(
+                f"catalogue {result.version} (from {result.effective_from}): "
+                f"{result.status}, {result.rules} rules, {result.agencies} agencies"
+            )
 
     emit(json_output, document, human)
 
@@ -69,9 +84,14 @@ def catalogue_load(path: InputPath, db: Db = None, json_output: Json = False) ->
     """Validate a catalogue YAML file and load it as a new version."""
     registry = open_registry(db)
     result = catalogue_service.load_catalogue(registry, path)
-    emit(json_output, result.as_dict(), lambda: out.print(
-        f"catalogue {result.version} (from {result.effective_from}): {result.status}, "
-        f"{result.rules} rules, {result.agencies} agencies, {result.policies} policies"))
+    emit(
+        json_output,
+        result.as_dict(),
+        lambda: out.print(
+            f"catalogue {result.version} (from {result.effective_from}): {result.status}, "
+            f"{result.rules} rules, {result.agencies} agencies, {result.policies} policies"
+        ),
+    )
 
 
 @catalogue_app.command("check")
@@ -79,11 +99,19 @@ def catalogue_load(path: InputPath, db: Db = None, json_output: Json = False) ->
 def catalogue_check(path: InputPath, json_output: Json = False) -> None:
     """Validate a catalogue YAML file without loading it."""
     parsed = catalogue_service.read_catalogue_file(path)
-    document = {"version": parsed.version, "effective_from": parsed.effective_from.isoformat(),
-                "rules": len(parsed.rules), "agencies": len(parsed.agencies),
-                "policies": len(parsed.policies), "valid": True}
-    emit(json_output, document, lambda: out.print(
-        f"{path}: valid catalogue {parsed.version}, {len(parsed.rules)} rules"))
+    document = {
+        "version": parsed.version,
+        "effective_from": parsed.effective_from.isoformat(),
+        "rules": len(parsed.rules),
+        "agencies": len(parsed.agencies),
+        "policies": len(parsed.policies),
+        "valid": True,
+    }
+    emit(
+        json_output,
+        document,
+        lambda: out.print(f"{path}: valid catalogue {parsed.version}, {len(parsed.rules)} rules"),
+    )
 
 
 def _print_counts(title: str, counts: dict[str, object]) -> None:
@@ -98,81 +126,125 @@ def _print_counts(title: str, counts: dict[str, object]) -> None:
 
 @people_app.command("import")
 @command
-def people_import(path: InputPath, rejects: Rejects = None, encoding: Encoding = "utf-8",
-                  db: Db = None, json_output: Json = False) -> None:
+def people_import(
+    path: InputPath,
+    rejects: Rejects = None,
+    encoding: Encoding = "utf-8",
+    db: Db = None,
+    json_output: Json = False,
+) -> None:
     """Add new people and update known ones; invalid rows go to the rejects file."""
     registry = open_registry(db)
     with progress_bar("people") as update:
-        result = import_people(registry, path, rejects_path=rejects, encoding=encoding,
-                               progress=update)
+        result = import_people(
+            registry, path, rejects_path=rejects, encoding=encoding, progress=update
+        )
     document = {key: value for key, value in result.as_dict().items()}
     emit(json_output, document, lambda: _print_counts(f"people from {path}", document))
 
 
 @events_app.command("import")
 @command
-def events_import(path: InputPath, rejects: Rejects = None, encoding: Encoding = "utf-8",
-                  db: Db = None, json_output: Json = False) -> None:
+def events_import(
+    path: InputPath,
+    rejects: Rejects = None,
+    encoding: Encoding = "utf-8",
+    db: Db = None,
+    json_output: Json = False,
+) -> None:
     """Import events: each row is accepted, a duplicate, or rejected with a reason."""
     registry = open_registry(db)
     with progress_bar("events") as update:
-        result = import_events(registry, path, rejects_path=rejects, encoding=encoding,
-                               progress=update)
+        result = import_events(
+            registry, path, rejects_path=rejects, encoding=encoding, progress=update
+        )
     document = result.as_dict()
     emit(json_output, document, lambda: _print_counts(f"events from {path}", document))
 
 
 @scores_app.command("export")
 @command
-def scores_export(path: Annotated[Path, typer.Argument(help="Output .csv, .jsonl or .parquet.")],
-                  as_of: AsOf = None, known_at: KnownAt = None, db: Db = None,
-                  json_output: Json = False) -> None:
+def scores_export(
+    path: Annotated[Path, typer.Argument(help="Output .csv, .jsonl or .parquet.")],
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    db: Db = None,
+    json_output: Json = False,
+) -> None:
     """Write id, score, grade, blacklisted for every registered person, ordered by id."""
     registry = open_registry(db)
     with progress_bar("scoring", total=None):
-        result = export_scores(registry, path, as_of=parse_as_of(as_of),
-                               known_at=parse_known_at(registry, known_at))
-    emit(json_output, result, lambda: out.print(
-        f"{result['people']} scores as of {result['as_of']} written to {path}"))
+        result = export_scores(
+            registry, path, as_of=parse_as_of(as_of), known_at=parse_known_at(registry, known_at)
+        )
+    emit(
+        json_output,
+        result,
+        lambda: out.print(f"{result['people']} scores as of {result['as_of']} written to {path}"),
+    )
 
 
 @command
-def score(person_id: Annotated[str, typer.Argument(help="18-character resident ID.")],
-          as_of: AsOf = None, known_at: KnownAt = None, db: Db = None,
-          json_output: Json = False) -> None:
+def score(
+    person_id: Annotated[str, typer.Argument(help="18-character resident ID.")],
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    db: Db = None,
+    json_output: Json = False,
+) -> None:
     """Score, grade and blacklist of one person."""
     registry = open_registry(db)
-    result = standing.score(registry, person_id, as_of=parse_as_of(as_of),
-                            known_at=parse_known_at(registry, known_at))
+    result = standing.score(
+        registry, person_id, as_of=parse_as_of(as_of), known_at=parse_known_at(registry, known_at)
+    )
     document = result.as_dict()
-    emit(json_output, document, lambda: out.print(
-        f"{result.id}  {result.score} points  grade {result.grade}  "
-        f"{'BLACKLISTED' if result.blacklisted else 'not blacklisted'}  "
-        f"(as of {result.as_of}, catalogue {result.catalogue_version})"))
+    emit(
+        json_output,
+        document,
+        lambda: out.print(
+            f"{result.id}  {result.score} points  grade {result.grade}  "
+            f"{'BLACKLISTED' if result.blacklisted else 'not blacklisted'}  "
+            f"(as of {result.as_of}, catalogue {result.catalogue_version})"
+        ),
+    )
 
 
 def _print_statement(document: dict[str, object]) -> None:
     out.print(f"[bold]{document['name']}[/bold]  {document['id']}  {document['district']}")
     listed = "BLACKLISTED" if document["blacklisted"] else "not blacklisted"
-    out.print(f"as of {document['as_of']}: {document['score']} points, grade "
-              f"{document['grade']}, {listed}"
-              f" (base {document['base_score']}, catalogue {document['catalogue_version']})")
+    out.print(
+        f"as of {document['as_of']}: {document['score']} points, grade "
+        f"{document['grade']}, {listed}"
+        f" (base {document['base_score']}, catalogue {document['catalogue_version']})"
+    )
     table = Table("occurred", "agency", "rule", "points", "counts until", "status", "why")
     for entry in document["entries"]:  # type: ignore[attr-defined]
-        table.add_row(entry["occurred_on"], entry["agency"], f"{entry['rule']} {entry['title']}",
-                      f"{entry['points']:+d}", entry["counts_until"], entry["status"], entry["why"])
+        table.add_row(
+            entry["occurred_on"],
+            entry["agency"],
+            f"{entry['rule']} {entry['title']}",
+            f"{entry['points']:+d}",
+            entry["counts_until"],
+            entry["status"],
+            entry["why"],
+        )
     out.print(table)
 
 
 @command
-def statement(person_id: Annotated[str, typer.Argument(help="18-character resident ID.")],
-              as_of: AsOf = None, known_at: KnownAt = None,
-              pdf: Annotated[Path | None, typer.Option("--pdf", help="Also write a PDF.")] = None,
-              db: Db = None, json_output: Json = False) -> None:
+def statement(
+    person_id: Annotated[str, typer.Argument(help="18-character resident ID.")],
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Also write a PDF.")] = None,
+    db: Db = None,
+    json_output: Json = False,
+) -> None:
     """Every entry behind a person's score, and why each counts or not."""
     registry = open_registry(db)
-    result = standing.statement(registry, person_id, as_of=parse_as_of(as_of),
-                                known_at=parse_known_at(registry, known_at))
+    result = standing.statement(
+        registry, person_id, as_of=parse_as_of(as_of), known_at=parse_known_at(registry, known_at)
+    )
     if pdf is not None:
         from socialcredit.reports.pdf import render_statement_pdf
 
@@ -182,25 +254,40 @@ def statement(person_id: Annotated[str, typer.Argument(help="18-character reside
 
 
 @command
-def check(person_id: Annotated[str, typer.Argument(help="18-character resident ID.")],
-          policy: Annotated[str, typer.Argument(help="Policy code, e.g. civil-service-promotion.")],
-          as_of: AsOf = None, known_at: KnownAt = None,
-          purpose: Annotated[str, typer.Option("--purpose", help="Why the question is asked.")]
-          = "office enquiry",
-          db: Db = None, json_output: Json = False) -> None:
+def check(
+    person_id: Annotated[str, typer.Argument(help="18-character resident ID.")],
+    policy: Annotated[str, typer.Argument(help="Policy code, e.g. civil-service-promotion.")],
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    purpose: Annotated[
+        str, typer.Option("--purpose", help="Why the question is asked.")
+    ] = "office enquiry",
+    db: Db = None,
+    json_output: Json = False,
+) -> None:
     """Is the person eligible under a policy? Yes or no, with the unmet requirements."""
     registry = open_registry(db)
-    result = standing.check(registry, person_id, policy, purpose=purpose,
-                            as_of=parse_as_of(as_of), known_at=parse_known_at(registry, known_at))
-    document = {"eligible": result.eligible, "reasons": list(result.reasons),
-                **{k: v for k, v in result.as_dict().items() if k not in ("eligible", "reasons")}}
+    result = standing.check(
+        registry,
+        person_id,
+        policy,
+        purpose=purpose,
+        as_of=parse_as_of(as_of),
+        known_at=parse_known_at(registry, known_at),
+    )
+    document = {
+        "eligible": result.eligible,
+        "reasons": list(result.reasons),
+        **{k: v for k, v in result.as_dict().items() if k not in ("eligible", "reasons")},
+    }
 
     def human() -> None:
         answer = "ELIGIBLE" if result.eligible else "NOT ELIGIBLE"
         out.print(f"{result.id} {result.policy}: {answer}")
         for reason in result.reasons:
-            out.print(f"  {reason['requirement']}: wanted {reason['wanted']}, "
-                      f"actual {reason['actual']}")
+            out.print(
+                f"  {reason['requirement']}: wanted {reason['wanted']}, actual {reason['actual']}"
+            )
 
     emit(json_output, document, human)
 

@@ -53,15 +53,30 @@ DEFAULT_DB = "sqlite:///socialcredit.db"
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
-Db = Annotated[str | None, typer.Option(
-    "--db", help="Database URL (sqlite:///PATH or postgresql://...). Default: $SOCIALCREDIT_DB, "
-    "else sqlite:///socialcredit.db in the current folder.", show_default=False)]
+Db = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (sqlite:///PATH or postgresql://...). Default: $SOCIALCREDIT_DB, "
+        "else sqlite:///socialcredit.db in the current folder.",
+        show_default=False,
+    ),
+]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-AsOf = Annotated[str | None, typer.Option(
-    "--as-of", metavar="DATE", help="Answer as of this date (YYYY-MM-DD); default today.")]
-KnownAt = Annotated[str | None, typer.Option(
-    "--known-at", metavar="TIMESTAMP",
-    help="Answer as the registry knew it at this moment (ISO 8601; no offset = registry zone).")]
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", metavar="DATE", help="Answer as of this date (YYYY-MM-DD); default today."
+    ),
+]
+KnownAt = Annotated[
+    str | None,
+    typer.Option(
+        "--known-at",
+        metavar="TIMESTAMP",
+        help="Answer as the registry knew it at this moment (ISO 8601; no offset = registry zone).",
+    ),
+]
 
 _state: dict[str, Any] = {"db": None}
 
@@ -137,7 +152,8 @@ def _fail(error: SocialCreditError, json_output: bool) -> int:
         err.print(f"error: {prefix}{line}", markup=False)
     if json_output:
         document: dict[str, dict[str, Any]] = {
-            "error": {"code": error.code, "message": error.message}}
+            "error": {"code": error.code, "message": error.message}
+        }
         if isinstance(error, CatalogueInvalidError):
             document["error"]["problems"] = error.problems
         sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
@@ -171,11 +187,16 @@ def command(function: Callable[P, R]) -> Callable[P, R]:
 
 
 @contextmanager
-def progress_bar(description: str,
-                 total: int | None = None) -> Iterator[Callable[[int, int], None]]:
+def progress_bar(
+    description: str, total: int | None = None
+) -> Iterator[Callable[[int, int], None]]:
     """A Rich progress bar on stderr; yields ``update(done, total)``."""
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     progress = Progress(*columns, console=err, transient=False)
     task = progress.add_task(description, total=total)
     started = False

@@ -52,27 +52,40 @@ class _Steps:
 
 
 def _print_statement(statement: Statement) -> None:
-    out.print(f"\n[bold]{statement.name}[/bold] {statement.id} ({statement.district}"
-              f"{', public servant' if statement.public_servant else ''})")
-    out.print(f"  {statement.score} points = base {statement.base_score} "
-              f"{statement.points_counted:+d}, grade {statement.grade}, "
-              f"{'BLACKLISTED' if statement.blacklisted else 'not blacklisted'}")
+    out.print(
+        f"\n[bold]{statement.name}[/bold] {statement.id} ({statement.district}"
+        f"{', public servant' if statement.public_servant else ''})"
+    )
+    out.print(
+        f"  {statement.score} points = base {statement.base_score} "
+        f"{statement.points_counted:+d}, grade {statement.grade}, "
+        f"{'BLACKLISTED' if statement.blacklisted else 'not blacklisted'}"
+    )
     table = Table("occurred", "agency", "rule", "points", "counts until", "why")
     for entry in statement.entries:
-        table.add_row(entry.occurred_on.isoformat(), entry.agency_name,
-                      entry.title_zh or entry.title, f"{entry.points:+d}",
-                      entry.counts_until.isoformat(), entry.why)
+        table.add_row(
+            entry.occurred_on.isoformat(),
+            entry.agency_name,
+            entry.title_zh or entry.title,
+            f"{entry.points:+d}",
+            entry.counts_until.isoformat(),
+            entry.why,
+        )
     out.print(table)
 
 
 def _print_result(result: DemoResult) -> None:
     distribution = result.distribution
-    out.print(f"\n[bold]Synthetic Rongcheng, {distribution.people:,} residents, "
-              f"as of {distribution.as_of}[/bold] (catalogue {distribution.catalogue_version})")
+    out.print(
+        f"\n[bold]Synthetic Rongcheng, {distribution.people:,} residents, "
+        f"as of {distribution.as_of}[/bold] (catalogue {distribution.catalogue_version})"
+    )
     events = result.events
-    out.print(f"events: {events.submitted:,} submitted = {events.accepted:,} accepted + "
-              f"{events.duplicates:,} duplicates + {events.rejected:,} rejected "
-              f"(rejects in {events.rejects_path})")
+    out.print(
+        f"events: {events.submitted:,} submitted = {events.accepted:,} accepted + "
+        f"{events.duplicates:,} duplicates + {events.rejected:,} rejected "
+        f"(rejects in {events.rejects_path})"
+    )
     table = Table("grade", "people", "share")
     for grade, count in distribution.grades.items():
         table.add_row(grade, f"{count:,}", f"{100 * count / max(distribution.people, 1):.2f} %")
@@ -80,7 +93,9 @@ def _print_result(result: DemoResult) -> None:
     out.print(f"blacklisted: {distribution.blacklisted:,}")
     _print_statement(result.zhang_jian)
     promotion = result.zhang_jian_promotion
-    out.print(f"  civil-service-promotion: {'eligible' if promotion['eligible'] else 'NOT eligible'}")
+    out.print(
+        f"  civil-service-promotion: {'eligible' if promotion['eligible'] else 'NOT eligible'}"
+    )
     _print_statement(result.other)
     out.print(f"\nPDF statement: {result.pdf_path}\nplot of grades: {result.plot_path}")
     out.print(f"open the portal on this database:\n  socialcredit serve --db {result.database_url}")
@@ -89,19 +104,26 @@ def _print_result(result: DemoResult) -> None:
 @app.command("demo")
 @command
 def demo(
-    people: Annotated[int, typer.Option("--people", min=1, max=5_000_000,
-                                        help="Residents in the synthetic town.")] = 670_000,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo database, "
-                                          "files, PDF and plot.")] = Path("socialcredit-demo"),
-    seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same town.")]
-    = 2014,
+    people: Annotated[
+        int, typer.Option("--people", min=1, max=5_000_000, help="Residents in the synthetic town.")
+    ] = 670_000,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for the demo database, files, PDF and plot.")
+    ] = Path("socialcredit-demo"),
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same town.")] = 2014,
     json_output: Json = False,
 ) -> None:
     """Build a synthetic Rongcheng, import it as agencies would, and report on it."""
     steps = _Steps()
     try:
-        result = run_demo(out_dir, people_count=people, seed=seed, settings=load_settings(),
-                          step=steps, timer=_timer)
+        result = run_demo(
+            out_dir,
+            people_count=people,
+            seed=seed,
+            settings=load_settings(),
+            step=steps,
+            timer=_timer,
+        )
     finally:
         steps.close()
     emit(json_output, result.as_dict(), lambda: _print_result(result))

@@ -432,8 +432,10 @@ def parse_catalogue(document: object, *, source: str = "catalogue") -> Catalogue
         canonical = json.loads(canonical_json(document))
     except (TypeError, ValueError) as error:  # e.g. binary data, a set, mixed key types
         raise CatalogueInvalidError(
-            [f"catalogue: holds a value that is not plain text, numbers, dates, lists and "
-             f"mappings ({error})"],
+            [
+                f"catalogue: holds a value that is not plain text, numbers, dates, lists and "
+                f"mappings ({error})"
+            ],
             source=source,
         ) from None
     return Catalogue(

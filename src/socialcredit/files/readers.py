@@ -146,10 +146,12 @@ def _finish(
     if malformed is None:
         malformed = [None] * frame.height
     # Count rows by ``malformed``: records without any field (JSON Lines) are rows too.
-    rows = pl.DataFrame({
-        "row": pl.int_range(1, len(malformed) + 1, dtype=pl.Int64, eager=True),
-        "malformed": pl.Series(malformed, dtype=pl.String),
-    })
+    rows = pl.DataFrame(
+        {
+            "row": pl.int_range(1, len(malformed) + 1, dtype=pl.Int64, eager=True),
+            "malformed": pl.Series(malformed, dtype=pl.String),
+        }
+    )
     # A file's own "row" or "malformed" column (a rejects file sent back) travels as file:NAME.
     frame = frame.rename({name: EXTRA + name for name in columns if name in _OURS})
     frame = rows.hstack(frame) if columns else rows
@@ -314,8 +316,13 @@ def _parse_record(line: str) -> tuple[dict[str, Any] | None, str | None]:
     try:
         # Numbers keep the text they were sent as (an id 1e3 stays 1e3, not 1000.0), which
         # also spares Python's limit on the digits of an int.
-        record = json.loads(line, parse_float=str, parse_int=str, parse_constant=_not_json,
-                            object_pairs_hook=_unique_keys)
+        record = json.loads(
+            line,
+            parse_float=str,
+            parse_int=str,
+            parse_constant=_not_json,
+            object_pairs_hook=_unique_keys,
+        )
     except json.JSONDecodeError as error:
         return None, f"not valid JSON: {error.msg} at column {error.colno}"
     except ValueError as error:
@@ -371,7 +378,8 @@ def _read_jsonl_fast(path: Path) -> pa.Table | None:
         stamps = [field.name for field in table.schema if pa.types.is_timestamp(field.type)]
         if stamps:  # it reads ISO dates as timestamps: read those again as the text sent
             text = pa_json.ParseOptions(
-                explicit_schema=pa.schema([(name, pa.string()) for name in stamps]))
+                explicit_schema=pa.schema([(name, pa.string()) for name in stamps])
+            )
             order = table.column_names
             table = pa_json.read_json(path, read_options=options, parse_options=text)
             table = table.select(order)  # the schema's fields come first: restore file order

@@ -33,9 +33,14 @@ class LoadResult:
     policies: int
 
     def as_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "effective_from": self.effective_from,
-                "status": self.status, "rules": self.rules, "agencies": self.agencies,
-                "policies": self.policies}
+        return {
+            "version": self.version,
+            "effective_from": self.effective_from,
+            "status": self.status,
+            "rules": self.rules,
+            "agencies": self.agencies,
+            "policies": self.policies,
+        }
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -54,15 +59,18 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
 
 
 _StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping  # type: ignore[arg-type]
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,
 )
 
 
 def bundled_catalogue_path() -> Path:
     """The reference Rongcheng catalogue shipped with the package (or the source tree)."""
     package = Path(__file__).resolve().parents[1]
-    for candidate in (package / "_catalogues" / "rongcheng.yaml",
-                      package.parents[1] / "catalogues" / "rongcheng.yaml"):
+    for candidate in (
+        package / "_catalogues" / "rongcheng.yaml",
+        package.parents[1] / "catalogues" / "rongcheng.yaml",
+    ):
         if candidate.is_file():
             return candidate
     raise UnreadableInputError("the bundled catalogue rongcheng.yaml is missing from the install")
@@ -86,7 +94,9 @@ def read_catalogue_file(path: Path) -> Catalogue:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise CatalogueInvalidError([f"{where}not valid YAML: {problem}"], source=str(path)) from None
+        raise CatalogueInvalidError(
+            [f"{where}not valid YAML: {problem}"], source=str(path)
+        ) from None
     return parse_catalogue(document, source=str(path))
 
 
@@ -94,17 +104,28 @@ def load_catalogue(registry: Registry, path: Path) -> LoadResult:
     """Validate ``path`` and load it as a new version (an identical reload changes nothing)."""
     catalogue = read_catalogue_file(path)
     loaded = registry.catalogues()
-    result = LoadResult(catalogue.version, catalogue.effective_from.isoformat(), "unchanged",
-                        len(catalogue.rules), len(catalogue.agencies), len(catalogue.policies))
+    result = LoadResult(
+        catalogue.version,
+        catalogue.effective_from.isoformat(),
+        "unchanged",
+        len(catalogue.rules),
+        len(catalogue.agencies),
+        len(catalogue.policies),
+    )
     for existing in loaded:
         if existing.version == catalogue.version and existing.digest() == catalogue.digest():
             return result
     problems = check_successor(loaded, catalogue)
     if problems:
         raise CatalogueInvalidError(problems, source=str(path))
-    row = {"version": catalogue.version, "effective_from": catalogue.effective_from,
-           "base_score": catalogue.base_score, "document": catalogue.canonical_json(),
-           "digest": catalogue.digest(), "recorded_at": registry.clock.now()}
+    row = {
+        "version": catalogue.version,
+        "effective_from": catalogue.effective_from,
+        "base_score": catalogue.base_score,
+        "document": catalogue.canonical_json(),
+        "digest": catalogue.digest(),
+        "recorded_at": registry.clock.now(),
+    }
     with registry.database.write() as connection:
         repository.insert_catalogue_version(connection, row)
     registry.forget_catalogues()
@@ -123,8 +144,10 @@ def init_registry(registry: Registry, catalogue_paths: list[Path]) -> list[LoadR
         if registry.catalogues():
             return []
         catalogue_paths = [bundled_catalogue_path()]
-    catalogues = sorted(((read_catalogue_file(p), p) for p in catalogue_paths),
-                        key=lambda pair: pair[0].effective_from)
+    catalogues = sorted(
+        ((read_catalogue_file(p), p) for p in catalogue_paths),
+        key=lambda pair: pair[0].effective_from,
+    )
     return [load_catalogue(registry, path) for _catalogue, path in catalogues]
 
 

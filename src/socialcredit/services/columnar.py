@@ -5,6 +5,7 @@ These are Polars expressions over a whole batch, mirroring the scalar reference 
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
@@ -14,7 +15,11 @@ from socialcredit.domain.ids import CHECK_CHARACTERS, CHECK_WEIGHTS
 __all__ = [
     "CONTROL_CHARACTERS",
     "birth_date_expr",
-    "first_reason",
+    "Check",
+    "apply_checks",
+    "invalid_text",
+    "missing_fields",
+    "person_id_valid",
     "invalid_text_message",
     "missing_fields_message",
     "person_id_message",
@@ -40,8 +45,9 @@ def missing_fields_message(required: Sequence[str]) -> pl.Expr:
     return pl.when(names.str.len_chars() > 0).then(pl.lit("missing field: ") + names)
 
 
-def invalid_text_message(columns: Sequence[str], free_text: Sequence[str],
-                         max_chars: int) -> pl.Expr:
+def invalid_text_message(
+    columns: Sequence[str], free_text: Sequence[str], max_chars: int
+) -> pl.Expr:
     """The first field that is too long or holds a control character, else null."""
     parts = []
     for name in columns:
@@ -49,8 +55,12 @@ def invalid_text_message(columns: Sequence[str], free_text: Sequence[str],
         controls = FREE_TEXT_CONTROLS if name in free_text else CONTROL_CHARACTERS
         parts.append(
             pl.when(value.str.len_chars() > max_chars)
-            .then(pl.format(f"field {name} is {{}} characters, the limit is {max_chars}",
-                            value.str.len_chars()))
+            .then(
+                pl.format(
+                    f"field {name} is {{}} characters, the limit is {max_chars}",
+                    value.str.len_chars(),
+                )
+            )
             .when(value.str.contains(controls))
             .then(pl.lit(f"field {name} holds a control character"))
         )
@@ -87,16 +97,64 @@ def person_id_message(person_id: pl.Expr, today: date) -> pl.Expr:
         .when(born > pl.lit(today))
         .then(pl.format("birth date {} is in the future", born.dt.to_string("%Y-%m-%d")))
         .when(person_id.str.slice(17, 1) != expected)
-        .then(pl.format("check character is {}, expected {}", person_id.str.slice(17, 1),
-                        expected))
+        .then(pl.format("check character is {}, expected {}", person_id.str.slice(17, 1), expected))
     )
 
 
-def first_reason(checks: Sequence[tuple[str, pl.Expr]]) -> tuple[pl.Expr, pl.Expr]:
-    """(reason, message) of the first check whose message is not null, in order."""
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One reason a row can be rejected: a cheap boolean test and the message for failures."""
+
+    code: str
+    fails: pl.Expr  # true when the row fails (null counts as passing)
+    message: pl.Expr  # evaluated on failing rows only
+
+
+def missing_fields(required: Sequence[str]) -> pl.Expr:
+    return pl.any_horizontal([stripped(name).is_null() for name in required])
+
+
+def invalid_text(columns: Sequence[str], free_text: Sequence[str], max_chars: int) -> pl.Expr:
+    tests = []
+    for name in columns:
+        controls = FREE_TEXT_CONTROLS if name in free_text else CONTROL_CHARACTERS
+        value = pl.col(name)
+        tests.append(
+            ((value.str.len_chars() > max_chars) | value.str.contains(controls)).fill_null(False)
+        )
+    return pl.any_horizontal(tests) if tests else pl.lit(False)
+
+
+def person_id_valid(person_id: pl.Expr, today: date) -> pl.Expr:
+    """True for a valid normalised ID: the columnar twin of ``domain.ids.person_id_problem``."""
+    born = birth_date_expr(person_id)
+    return (
+        (person_id.str.len_chars() == 18)
+        & person_id.str.contains(r"^[0-9]{17}[0-9X]$")
+        & born.is_not_null()
+        & (born <= pl.lit(today))
+        & (person_id.str.slice(17, 1) == _check_character(person_id))
+    ).fill_null(False)
+
+
+def apply_checks(frame: pl.DataFrame, checks: Sequence[Check]) -> pl.DataFrame:
+    """Add ``reason`` (the first failing check, in order) and its ``message``.
+
+    Reasons come from the boolean tests over the whole batch; messages, which format text,
+    are built only for the rejected rows. ``frame`` must have a unique ``row`` column.
+    """
     reason: pl.Expr = pl.lit(None, dtype=pl.String)
+    for check in reversed(checks):
+        reason = pl.when(check.fails.fill_null(False)).then(pl.lit(check.code)).otherwise(reason)
+    frame = frame.with_columns(reason=reason)
+    failing = frame.filter(pl.col("reason").is_not_null())
+    passing = frame.filter(pl.col("reason").is_null()).with_columns(
+        message=pl.lit(None, dtype=pl.String)
+    )
+    if failing.height == 0:
+        return passing
     message: pl.Expr = pl.lit(None, dtype=pl.String)
-    for code, check in reversed(checks):
-        reason = pl.when(check.is_not_null()).then(pl.lit(code)).otherwise(reason)
-        message = pl.when(check.is_not_null()).then(check).otherwise(message)
-    return reason, message
+    for check in reversed(checks):
+        message = pl.when(pl.col("reason") == check.code).then(check.message).otherwise(message)
+    failing = failing.with_columns(message=message.cast(pl.String))
+    return pl.concat([passing, failing], how="vertical_relaxed").sort("row")

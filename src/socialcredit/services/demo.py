@@ -47,12 +47,16 @@ class DemoResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "out_dir": str(self.out_dir), "database": self.database_url,
-            "people": self.people.as_dict(), "events": self.events.as_dict(),
-            "noise": self.noise, "distribution": self.distribution.as_dict(),
+            "out_dir": str(self.out_dir),
+            "database": self.database_url,
+            "people": self.people.as_dict(),
+            "events": self.events.as_dict(),
+            "noise": self.noise,
+            "distribution": self.distribution.as_dict(),
             "statements": [self.zhang_jian.as_dict(), self.other.as_dict()],
             "zhang_jian_promotion": self.zhang_jian_promotion,
-            "pdf": str(self.pdf_path), "plot": str(self.plot_path),
+            "pdf": str(self.pdf_path),
+            "plot": str(self.plot_path),
             "timings_s": {k: round(v, 2) for k, v in self.timings_s.items()},
         }
 
@@ -73,8 +77,15 @@ def _interesting_person(scores: pl.DataFrame, zhang_jian_id: str) -> str:
     return str(pick.sort("score", "id").row(0, named=True)["id"])
 
 
-def run_demo(out_dir: Path, *, people_count: int, seed: int, settings: Settings,
-             step: StepProgress, timer: Callable[[str], Any]) -> DemoResult:
+def run_demo(
+    out_dir: Path,
+    *,
+    people_count: int,
+    seed: int,
+    settings: Settings,
+    step: StepProgress,
+    timer: Callable[[str], Any],
+) -> DemoResult:
     """Build, import, score and report the demo town; ``timer(name)`` times each step."""
     from socialcredit.reports.pdf import render_statement_pdf
     from socialcredit.reports.plots import plot_grade_distribution
@@ -88,19 +99,28 @@ def run_demo(out_dir: Path, *, people_count: int, seed: int, settings: Settings,
     timings["init"] = done()
     today = registry.clock.today()
     with timer("build the synthetic town") as done:
-        town = build_town(registry.in_force(today), people_count=people_count, seed=seed,
-                          today=today)
+        town = build_town(
+            registry.in_force(today), people_count=people_count, seed=seed, today=today
+        )
         people_path, events_path = out_dir / "people.parquet", out_dir / "events.parquet"
         town.people.write_parquet(people_path)
         town.events.with_columns(pl.col("occurred_on").cast(pl.String)).write_parquet(events_path)
     timings["town"] = done()
     with timer("import people") as done:
-        people = import_people(registry, people_path, progress=step("people"),
-                               rejects_path=out_dir / "people.rejects.csv")
+        people = import_people(
+            registry,
+            people_path,
+            progress=step("people"),
+            rejects_path=out_dir / "people.rejects.csv",
+        )
     timings["people"] = done()
     with timer("import events") as done:
-        events = import_events(registry, events_path, progress=step("events"),
-                               rejects_path=out_dir / "events.rejects.csv")
+        events = import_events(
+            registry,
+            events_path,
+            progress=step("events"),
+            rejects_path=out_dir / "events.rejects.csv",
+        )
     timings["events"] = done()
     with timer("score the population") as done:
         scores = population_scores(registry, as_of=today)
@@ -108,16 +128,37 @@ def run_demo(out_dir: Path, *, people_count: int, seed: int, settings: Settings,
     timings["score"] = done()
     with timer("statements, PDF and plot") as done:
         zhang_jian = standing.statement(registry, town.zhang_jian_id, as_of=today)
-        other = standing.statement(registry, _interesting_person(scores, town.zhang_jian_id),
-                                   as_of=today)
-        promotion = standing.check(registry, town.zhang_jian_id, "civil-service-promotion",
-                                   purpose="promotion in the forestry bureau", as_of=today)
+        other = standing.statement(
+            registry, _interesting_person(scores, town.zhang_jian_id), as_of=today
+        )
+        promotion = standing.check(
+            registry,
+            town.zhang_jian_id,
+            "civil-service-promotion",
+            purpose="promotion in the forestry bureau",
+            as_of=today,
+        )
         pdf_path = render_statement_pdf(zhang_jian, out_dir / "statement-zhang-jian.pdf")
         plot_path = plot_grade_distribution(
-            distribution.grades, list(distribution.grades), out_dir / "grades.png",
+            distribution.grades,
+            list(distribution.grades),
+            out_dir / "grades.png",
             blacklisted=distribution.blacklisted,
-            title=f"Grades of {distribution.people:,} residents on {today.isoformat()}")
+            title=f"Grades of {distribution.people:,} residents on {today.isoformat()}",
+        )
     timings["report"] = done()
     registry.close()
-    return DemoResult(out_dir, url, people, events, town.noise, distribution, zhang_jian, other,
-                      promotion.as_dict(), pdf_path, Path(str(plot_path)), timings)
+    return DemoResult(
+        out_dir,
+        url,
+        people,
+        events,
+        town.noise,
+        distribution,
+        zhang_jian,
+        other,
+        promotion.as_dict(),
+        pdf_path,
+        Path(str(plot_path)),
+        timings,
+    )

@@ -12,11 +12,15 @@ import polars as pl
 
 from socialcredit.domain.catalogue import Catalogue
 from socialcredit.services.columnar import (
+    Check,
+    apply_checks,
     birth_date_expr,
-    first_reason,
+    invalid_text,
     invalid_text_message,
+    missing_fields,
     missing_fields_message,
     person_id_message,
+    person_id_valid,
     stripped,
 )
 
@@ -52,28 +56,53 @@ def catalogue_frames(catalogues: Sequence[Catalogue]) -> CatalogueFrames:
         agencies += [(index, code) for code in catalogue.agencies]
         for rule in catalogue.rules.values():
             blacklist = rule.blacklist_for
-            rules.append((
-                index, rule.code, rule.points, rule.counts_for.months, rule.counts_for.days,
-                None if blacklist is None else blacklist.months,
-                None if blacklist is None else blacklist.days,
-                rule.grade_cap, rule.applies_to == "public-servants", ", ".join(rule.reporters),
-            ))
+            rules.append(
+                (
+                    index,
+                    rule.code,
+                    rule.points,
+                    rule.counts_for.months,
+                    rule.counts_for.days,
+                    None if blacklist is None else blacklist.months,
+                    None if blacklist is None else blacklist.days,
+                    rule.grade_cap,
+                    rule.applies_to == "public-servants",
+                    ", ".join(rule.reporters),
+                )
+            )
             reporters += [(index, rule.code, agency) for agency in rule.reporters]
     index_type = pl.Int32
     return CatalogueFrames(
         versions=tuple(c.version for c in catalogues),
         effective_froms=tuple(c.effective_from for c in catalogues),
-        agencies=pl.DataFrame(agencies, schema={"version_index": index_type, "n_agency": pl.String},
-                              orient="row").with_columns(agency_known=pl.lit(True)),
-        rules=pl.DataFrame(rules, orient="row", schema={
-            "version_index": index_type, "n_rule": pl.String, "points": pl.Int64,
-            "counts_months": pl.Int32, "counts_days": pl.Int32, "blacklist_months": pl.Int32,
-            "blacklist_days": pl.Int32, "grade_cap": pl.String, "servants_only": pl.Boolean,
-            "reporter_list": pl.String,
-        }),
-        reporters=pl.DataFrame(reporters, orient="row", schema={
-            "version_index": index_type, "n_rule": pl.String, "n_agency": pl.String,
-        }).with_columns(is_reporter=pl.lit(True)),
+        agencies=pl.DataFrame(
+            agencies, schema={"version_index": index_type, "n_agency": pl.String}, orient="row"
+        ).with_columns(agency_known=pl.lit(True)),
+        rules=pl.DataFrame(
+            rules,
+            orient="row",
+            schema={
+                "version_index": index_type,
+                "n_rule": pl.String,
+                "points": pl.Int64,
+                "counts_months": pl.Int32,
+                "counts_days": pl.Int32,
+                "blacklist_months": pl.Int32,
+                "blacklist_days": pl.Int32,
+                "grade_cap": pl.String,
+                "servants_only": pl.Boolean,
+                "reporter_list": pl.String,
+            },
+        ),
+        reporters=pl.DataFrame(
+            reporters,
+            orient="row",
+            schema={
+                "version_index": index_type,
+                "n_rule": pl.String,
+                "n_agency": pl.String,
+            },
+        ).with_columns(is_reporter=pl.lit(True)),
     )
 
 
@@ -88,8 +117,9 @@ def normalise_events(batch: pl.DataFrame) -> pl.DataFrame:
         n_event_id=stripped("event_id"),
         n_person_id=stripped("person_id").str.to_uppercase(),
         n_rule=stripped("rule"),
-        n_occurred=pl.when(well_formed).then(occurred.str.strptime(pl.Date, "%Y-%m-%d",
-                                                                   strict=False)),
+        n_occurred=pl.when(well_formed).then(
+            occurred.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+        ),
         n_evidence=stripped("evidence"),
     )
 
@@ -100,16 +130,25 @@ def _version_index(frames: CatalogueFrames) -> pl.Expr:
     return (pl.sum_horizontal(steps) - 1).cast(pl.Int32) if steps else pl.lit(-1, pl.Int32)
 
 
-def _join_catalogue(frame: pl.DataFrame, frames: CatalogueFrames, people: pl.DataFrame) -> pl.DataFrame:
+def _join_catalogue(
+    frame: pl.DataFrame, frames: CatalogueFrames, people: pl.DataFrame
+) -> pl.DataFrame:
     frame = frame.with_columns(version_index=_version_index(frames))
-    frame = frame.join(frames.agencies, on=["version_index", "n_agency"], how="left",
-                       maintain_order="left")
-    frame = frame.join(frames.rules, on=["version_index", "n_rule"], how="left",
-                       maintain_order="left")
-    frame = frame.join(frames.reporters, on=["version_index", "n_rule", "n_agency"], how="left",
-                       maintain_order="left")
-    registered = people.select(n_person_id="id", registered=pl.lit(True),
-                               public_servant="public_servant")
+    frame = frame.join(
+        frames.agencies, on=["version_index", "n_agency"], how="left", maintain_order="left"
+    )
+    frame = frame.join(
+        frames.rules, on=["version_index", "n_rule"], how="left", maintain_order="left"
+    )
+    frame = frame.join(
+        frames.reporters,
+        on=["version_index", "n_rule", "n_agency"],
+        how="left",
+        maintain_order="left",
+    )
+    registered = people.select(
+        n_person_id="id", registered=pl.lit(True), public_servant="public_servant"
+    )
     return frame.join(registered, on="n_person_id", how="left", maintain_order="left")
 
 
@@ -118,8 +157,14 @@ def _version_name(frames: CatalogueFrames) -> pl.Expr:
     return pl.col("version_index").replace_strict(mapping, default=None, return_dtype=pl.String)
 
 
-def judge_events(batch: pl.DataFrame, frames: CatalogueFrames, people: pl.DataFrame, *,
-                 today: date, max_field_chars: int) -> pl.DataFrame:
+def judge_events(
+    batch: pl.DataFrame,
+    frames: CatalogueFrames,
+    people: pl.DataFrame,
+    *,
+    today: date,
+    max_field_chars: int,
+) -> pl.DataFrame:
     """Add ``reason`` and ``message`` (null for rows that pass) and the entry's derived fields.
 
     ``batch`` is the output of ``normalise_events``; ``people`` holds (id, public_servant) for
@@ -127,40 +172,89 @@ def judge_events(batch: pl.DataFrame, frames: CatalogueFrames, people: pl.DataFr
     """
     frame = _join_catalogue(batch, frames, people).with_columns(version=_version_name(frames))
     born = birth_date_expr(pl.col("n_person_id"))
-    occurred_text = pl.col("n_occurred").dt.to_string("%Y-%m-%d")
+    occurred = pl.col("n_occurred")
+    occurred_text = occurred.dt.to_string("%Y-%m-%d")
+    person_id = pl.col("n_person_id")
     checks = [
-        ("malformed-row", pl.col("malformed")),
-        ("missing-field", missing_fields_message(EVENT_REQUIRED)),
-        ("invalid-text", invalid_text_message(EVENT_COLUMNS, ("evidence",), max_field_chars)),
-        ("invalid-date", pl.when(pl.col("n_occurred").is_null()).then(
-            pl.format("occurred_on {} is not a date written YYYY-MM-DD",
-                      pl.col("occurred_on").str.strip_chars()))),
-        ("future-date", pl.when(pl.col("n_occurred") > pl.lit(today)).then(
-            pl.format(f"occurred_on {{}} is after today ({today.isoformat()})", occurred_text))),
-        ("invalid-person-id", pl.format("person_id {}: {}", pl.col("n_person_id"),
-                                        person_id_message(pl.col("n_person_id"), today))),
-        ("unregistered-person", pl.when(pl.col("registered").is_null()).then(
-            pl.format("person_id {} is not registered", pl.col("n_person_id")))),
-        ("before-birth", pl.when(pl.col("n_occurred") < born).then(
-            pl.format("occurred_on {} is before the birth date {} in person_id", occurred_text,
-                      born.dt.to_string("%Y-%m-%d")))),
-        ("no-catalogue", pl.when(pl.col("version_index") < 0).then(
-            pl.format("no catalogue version is in force on {}", occurred_text))),
-        ("unknown-agency", pl.when(pl.col("agency_known").is_null()).then(
-            pl.format("agency {} is not in catalogue version {}", pl.col("n_agency"),
-                      pl.col("version")))),
-        ("unknown-rule", pl.when(pl.col("points").is_null()).then(
-            pl.format("rule {} is not in catalogue version {}", pl.col("n_rule"),
-                      pl.col("version")))),
-        ("not-a-reporter", pl.when(pl.col("is_reporter").is_null()).then(
-            pl.format("agency {} may not report rule {} (its reporters: {})", pl.col("n_agency"),
-                      pl.col("n_rule"), pl.col("reporter_list")))),
-        ("not-a-public-servant", pl.when(pl.col("servants_only") & ~pl.col("public_servant"))
-         .then(pl.format("rule {} applies to public servants and {} is not one",
-                         pl.col("n_rule"), pl.col("n_person_id")))),
+        Check("malformed-row", pl.col("malformed").is_not_null(), pl.col("malformed")),
+        Check(
+            "missing-field", missing_fields(EVENT_REQUIRED), missing_fields_message(EVENT_REQUIRED)
+        ),
+        Check(
+            "invalid-text",
+            invalid_text(EVENT_COLUMNS, ("evidence",), max_field_chars),
+            invalid_text_message(EVENT_COLUMNS, ("evidence",), max_field_chars),
+        ),
+        Check(
+            "invalid-date",
+            occurred.is_null(),
+            pl.format(
+                "occurred_on {} is not a date written YYYY-MM-DD",
+                pl.col("occurred_on").str.strip_chars(),
+            ),
+        ),
+        Check(
+            "future-date",
+            occurred > pl.lit(today),
+            pl.format(f"occurred_on {{}} is after today ({today.isoformat()})", occurred_text),
+        ),
+        Check(
+            "invalid-person-id",
+            ~person_id_valid(person_id, today),
+            pl.format("person_id {}: {}", person_id, person_id_message(person_id, today)),
+        ),
+        Check(
+            "unregistered-person",
+            pl.col("registered").is_null(),
+            pl.format("person_id {} is not registered", person_id),
+        ),
+        Check(
+            "before-birth",
+            occurred < born,
+            pl.format(
+                "occurred_on {} is before the birth date {} in person_id",
+                occurred_text,
+                born.dt.to_string("%Y-%m-%d"),
+            ),
+        ),
+        Check(
+            "no-catalogue",
+            pl.col("version_index") < 0,
+            pl.format("no catalogue version is in force on {}", occurred_text),
+        ),
+        Check(
+            "unknown-agency",
+            pl.col("agency_known").is_null(),
+            pl.format(
+                "agency {} is not in catalogue version {}", pl.col("n_agency"), pl.col("version")
+            ),
+        ),
+        Check(
+            "unknown-rule",
+            pl.col("points").is_null(),
+            pl.format(
+                "rule {} is not in catalogue version {}", pl.col("n_rule"), pl.col("version")
+            ),
+        ),
+        Check(
+            "not-a-reporter",
+            pl.col("is_reporter").is_null(),
+            pl.format(
+                "agency {} may not report rule {} (its reporters: {})",
+                pl.col("n_agency"),
+                pl.col("n_rule"),
+                pl.col("reporter_list"),
+            ),
+        ),
+        Check(
+            "not-a-public-servant",
+            pl.col("servants_only") & ~pl.col("public_servant"),
+            pl.format(
+                "rule {} applies to public servants and {} is not one", pl.col("n_rule"), person_id
+            ),
+        ),
     ]
-    reason, message = first_reason(checks)
-    return frame.with_columns(reason=reason, message=message).with_columns(_derived())
+    return apply_checks(frame, checks).with_columns(_derived())
 
 
 def _derived() -> list[pl.Expr]:
@@ -189,7 +283,9 @@ def _difference(prefix: str) -> pl.Expr:
         pl.when(pl.col("n_person_id") != pl.col(f"{prefix}person_id")).then(pl.lit("person_id")),
         pl.when(pl.col("n_rule") != pl.col(f"{prefix}rule")).then(pl.lit("rule")),
         pl.when(pl.col("n_occurred") != pl.col(f"{prefix}occurred_on")).then(pl.lit("occurred_on")),
-        pl.when(~pl.col("n_evidence").eq_missing(pl.col(f"{prefix}evidence"))).then(pl.lit("evidence")),
+        pl.when(~pl.col("n_evidence").eq_missing(pl.col(f"{prefix}evidence"))).then(
+            pl.lit("evidence")
+        ),
     ]
     return pl.concat_str(parts, separator=", ", ignore_nulls=True)
 
@@ -207,19 +303,27 @@ def classify_keys(judged: pl.DataFrame, stored: pl.DataFrame | None) -> pl.DataF
         holder=passing & pl.struct(key).is_first_distinct().over(passing),
     )
     firsts = frame.filter("holder").select(
-        *key, first_person_id="n_person_id", first_rule="n_rule",
-        first_occurred_on="n_occurred", first_evidence="n_evidence",
+        *key,
+        first_person_id="n_person_id",
+        first_rule="n_rule",
+        first_occurred_on="n_occurred",
+        first_evidence="n_evidence",
     )
     frame = frame.join(firsts, on=key, how="left", maintain_order="left")
     if stored is not None and stored.height:
         stored = stored.rename({"agency": "n_agency", "event_id": "n_event_id"})
-        frame = frame.join(stored.with_columns(in_store=pl.lit(True)), on=key, how="left",
-                           maintain_order="left")
+        frame = frame.join(
+            stored.with_columns(in_store=pl.lit(True)), on=key, how="left", maintain_order="left"
+        )
     else:
         frame = frame.with_columns(
             in_store=pl.lit(None, dtype=pl.Boolean),
-            **{f"stored_{name}": pl.lit(None, dtype=pl.Date if name == "occurred_on" else pl.String)
-               for name in CONTENT},
+            **{
+                f"stored_{name}": pl.lit(
+                    None, dtype=pl.Date if name == "occurred_on" else pl.String
+                )
+                for name in CONTENT
+            },
         )
     prefix = pl.when(pl.col("in_store").is_not_null())
     same = prefix.then(_same_content("stored_")).otherwise(_same_content("first_"))
@@ -227,13 +331,25 @@ def classify_keys(judged: pl.DataFrame, stored: pl.DataFrame | None) -> pl.DataF
     held_by = prefix.then(pl.lit("a stored entry")).otherwise(pl.lit("an earlier row of this file"))
     is_new = pl.col("holder") & pl.col("in_store").is_null()
     return frame.with_columns(
-        outcome=pl.when(~passing).then(pl.lit("rejected"))
-        .when(is_new).then(pl.lit("accepted"))
-        .when(same).then(pl.lit("duplicate"))
+        outcome=pl.when(~passing)
+        .then(pl.lit("rejected"))
+        .when(is_new)
+        .then(pl.lit("accepted"))
+        .when(same)
+        .then(pl.lit("duplicate"))
         .otherwise(pl.lit("rejected")),
-        reason=pl.when(passing & ~is_new & ~same).then(pl.lit("conflict"))
+        reason=pl.when(passing & ~is_new & ~same)
+        .then(pl.lit("conflict"))
         .otherwise(pl.col("reason")),
-        message=pl.when(passing & ~is_new & ~same).then(pl.format(
-            "agency {} event_id {} is held by {} with other {}", pl.col("n_agency"),
-            pl.col("n_event_id"), held_by, differs)).otherwise(pl.col("message")),
+        message=pl.when(passing & ~is_new & ~same)
+        .then(
+            pl.format(
+                "agency {} event_id {} is held by {} with other {}",
+                pl.col("n_agency"),
+                pl.col("n_event_id"),
+                held_by,
+                differs,
+            )
+        )
+        .otherwise(pl.col("message")),
     )

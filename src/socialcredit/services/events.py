@@ -45,13 +45,25 @@ class _Batch:
 
 def _entries_frame(frame: pl.DataFrame, import_id: int, recorded_at: datetime) -> pl.DataFrame:
     # Insert in key order: the unique index then grows at its right edge, which is cheaper.
-    return frame.sort("n_agency", "n_event_id").select(
-        agency="n_agency", event_id="n_event_id", person_id="n_person_id", rule="n_rule",
-        occurred_on="n_occurred", evidence="n_evidence", catalogue_version="version",
-        points="points", counts_until="counts_until", blacklist_until="blacklist_until",
-        grade_cap="grade_cap", import_id=pl.lit(import_id),
-        recorded_at=pl.lit(recorded_at.replace(tzinfo=None)),
-    ).select(ENTRY_COLUMNS)
+    return (
+        frame.sort("n_agency", "n_event_id")
+        .select(
+            agency="n_agency",
+            event_id="n_event_id",
+            person_id="n_person_id",
+            rule="n_rule",
+            occurred_on="n_occurred",
+            evidence="n_evidence",
+            catalogue_version="version",
+            points="points",
+            counts_until="counts_until",
+            blacklist_until="blacklist_until",
+            grade_cap="grade_cap",
+            import_id=pl.lit(import_id),
+            recorded_at=pl.lit(recorded_at.replace(tzinfo=None)),
+        )
+        .select(ENTRY_COLUMNS)
+    )
 
 
 def _write_batch(connection: Connection, batch: _Batch) -> pl.DataFrame:
@@ -60,55 +72,84 @@ def _write_batch(connection: Connection, batch: _Batch) -> pl.DataFrame:
     classified = classify_keys(candidates, None)
     accepted = classified.filter(pl.col("outcome") == "accepted")
     savepoint = connection.begin_nested()
-    written = insert_entries(connection, _entries_frame(accepted, batch.import_id,
-                                                        batch.recorded_at))
+    written = insert_entries(
+        connection, _entries_frame(accepted, batch.import_id, batch.recorded_at)
+    )
     if written != accepted.height:
         # Some keys are taken by earlier imports: settle against what the store holds.
         savepoint.rollback()
-        keys = candidates.filter(pl.col("reason").is_null()).select(
-            agency="n_agency", event_id="n_event_id").unique()
+        keys = (
+            candidates.filter(pl.col("reason").is_null())
+            .select(agency="n_agency", event_id="n_event_id")
+            .unique()
+        )
         stored = repository.fetch_entry_keys(connection, keys)
         classified = classify_keys(candidates, stored)
         accepted = classified.filter(pl.col("outcome") == "accepted")
-        written = insert_entries(connection, _entries_frame(accepted, batch.import_id,
-                                                            batch.recorded_at))
+        written = insert_entries(
+            connection, _entries_frame(accepted, batch.import_id, batch.recorded_at)
+        )
         invariant(written == accepted.height, "every settled key was free")
     else:
         savepoint.commit()
     return classified
 
 
-def _record(connection: Connection, classified: pl.DataFrame, columns: list[str],
-            import_id: int, recorded_at: datetime) -> Counter[str]:
+def _record(
+    connection: Connection,
+    classified: pl.DataFrame,
+    columns: list[str],
+    import_id: int,
+    recorded_at: datetime,
+) -> Counter[str]:
     outcomes = Counter(classified["outcome"].to_list())
     rejected = classified.filter(pl.col("outcome") == "rejected").with_columns(
-        recorded_at=pl.lit(recorded_at.replace(tzinfo=None)))
+        recorded_at=pl.lit(recorded_at.replace(tzinfo=None))
+    )
     imports.store_rejections(connection, rejected, columns, import_id)
     repository.add_import_counts(
-        connection, import_id, submitted=classified.height, accepted=outcomes["accepted"],
-        duplicates=outcomes["duplicate"], rejected=outcomes["rejected"])
+        connection,
+        import_id,
+        submitted=classified.height,
+        accepted=outcomes["accepted"],
+        duplicates=outcomes["duplicate"],
+        rejected=outcomes["rejected"],
+    )
     invariant(sum(outcomes.values()) == classified.height, "every row has one outcome")
     return outcomes
 
 
-def _judge(registry: Registry, batch: pl.DataFrame, frames: CatalogueFrames,
-           people: imports.PeopleLookup) -> pl.DataFrame:
+def _judge(
+    registry: Registry, batch: pl.DataFrame, frames: CatalogueFrames, people: imports.PeopleLookup
+) -> pl.DataFrame:
     normal = normalise_events(batch)
     known = people.fetch(normal["n_person_id"])
-    return judge_events(normal, frames, known, today=registry.clock.today(),
-                        max_field_chars=registry.settings.max_field_chars)
+    return judge_events(
+        normal,
+        frames,
+        known,
+        today=registry.clock.today(),
+        max_field_chars=registry.settings.max_field_chars,
+    )
 
 
-def import_event_frame(registry: Registry, raw: pl.DataFrame, columns: list[str], *,
-                       source: str, sha256: str | None = None,
-                       rejects: TableWriter | None = None,
-                       progress: imports.Progress | None = None) -> EventImportResult:
+def import_event_frame(
+    registry: Registry,
+    raw: pl.DataFrame,
+    columns: list[str],
+    *,
+    source: str,
+    sha256: str | None = None,
+    rejects: TableWriter | None = None,
+    progress: imports.Progress | None = None,
+) -> EventImportResult:
     """Import already-read rows (``row``, the file's columns, ``malformed``)."""
     frames = catalogue_frames(registry.catalogues())
-    people = imports.PeopleLookup(registry)
+    people = imports.PeopleLookup(registry, names=("id", "public_servant"))
     with registry.database.write() as connection:
-        import_id = repository.start_import(connection, "events", source, sha256,
-                                            registry.clock.now())
+        import_id = repository.start_import(
+            connection, "events", source, sha256, registry.clock.now()
+        )
     totals: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     for batch in imports.batches(raw, registry.settings.batch_rows):
@@ -126,22 +167,39 @@ def import_event_frame(registry: Registry, raw: pl.DataFrame, columns: list[str]
     with registry.database.write() as connection:
         repository.finish_import(connection, import_id, registry.clock.now())
     result = EventImportResult(
-        submitted=raw.height, accepted=totals["accepted"], duplicates=totals["duplicate"],
-        rejected=totals["rejected"], reasons=dict(sorted(reasons.items())),
+        submitted=raw.height,
+        accepted=totals["accepted"],
+        duplicates=totals["duplicate"],
+        rejected=totals["rejected"],
+        reasons=dict(sorted(reasons.items())),
     )
-    invariant(result.submitted == result.accepted + result.duplicates + result.rejected,
-              "submitted = accepted + duplicates + rejected")
+    invariant(
+        result.submitted == result.accepted + result.duplicates + result.rejected,
+        "submitted = accepted + duplicates + rejected",
+    )
     return result
 
 
-def import_events(registry: Registry, path: Path, *, rejects_path: Path | None = None,
-                  encoding: str = "utf-8",
-                  progress: imports.Progress | None = None) -> EventImportResult:
+def import_events(
+    registry: Registry,
+    path: Path,
+    *,
+    rejects_path: Path | None = None,
+    encoding: str = "utf-8",
+    progress: imports.Progress | None = None,
+) -> EventImportResult:
     """Import an events file (CSV, JSON Lines or Parquet); rejects go to ``rejects_path``."""
     raw = imports.read_import_file(registry, path, encoding, EVENT_REQUIRED, EVENT_COLUMNS)
     rejects_path = imports.rejects_path_for(path, rejects_path)
     registry.catalogues()  # fail on a broken store before touching anything
     with imports.open_rejects(rejects_path, raw.columns) as rejects:
-        result = import_event_frame(registry, raw.frame, raw.columns, source=str(path),
-                                    sha256=raw.sha256, rejects=rejects, progress=progress)
+        result = import_event_frame(
+            registry,
+            raw.frame,
+            raw.columns,
+            source=str(path),
+            sha256=raw.sha256,
+            rejects=rejects,
+            progress=progress,
+        )
     return EventImportResult(**{**result.as_dict(), "rejects_path": str(rejects_path)})

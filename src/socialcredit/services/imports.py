@@ -54,12 +54,21 @@ def rejects_path_for(path: Path, rejects_path: Path | None) -> Path:
     return target
 
 
-def read_import_file(registry: Registry, path: Path, encoding: str,
-                     required: Sequence[str], optional: Sequence[str] = ()) -> RawTable:
+def read_import_file(
+    registry: Registry,
+    path: Path,
+    encoding: str,
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+) -> RawTable:
     """Read ``path`` whole; refuses it without the ``required`` columns."""
     settings = registry.settings
-    raw = read_table(path, encoding=encoding, max_file_bytes=settings.max_file_bytes,
-                     max_rows=settings.max_rows_per_file)
+    raw = read_table(
+        path,
+        encoding=encoding,
+        max_file_bytes=settings.max_file_bytes,
+        max_rows=settings.max_rows_per_file,
+    )
     if raw.height == 0 and not raw.columns:
         return raw  # an empty JSON Lines file: no records, nothing to judge
     missing = [name for name in required if name not in raw.columns]
@@ -72,15 +81,18 @@ def read_import_file(registry: Registry, path: Path, encoding: str,
     # the judging adds (points, reason, ...) must never stand in for it.
     known = (*required, *optional)
     held = dict(zip(raw.columns, frame_columns(raw.columns), strict=True))
-    extras = {name: EXTRA + name for name in raw.columns
-              if name not in known and held[name] == name}
+    extras = {
+        name: EXTRA + name for name in raw.columns if name not in known and held[name] == name
+    }
     return RawTable(raw.columns, raw.frame.rename(extras), raw.sha256)
 
 
 def _original_columns(frame: pl.DataFrame, columns: Sequence[str]) -> list[pl.Expr]:
     """The file's own columns under their own names."""
-    return [pl.col(EXTRA + name if EXTRA + name in frame.columns else name).alias(name)
-            for name in columns]
+    return [
+        pl.col(EXTRA + name if EXTRA + name in frame.columns else name).alias(name)
+        for name in columns
+    ]
 
 
 def rejects_frame(rejected: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
@@ -97,23 +109,31 @@ def batches(frame: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:
 
 def open_rejects(path: Path, columns: Sequence[str]) -> TableWriter:
     """The rejects file: row, reason, message, then the file's own columns."""
-    schema: dict[str, pl.DataType] = {"row": pl.Int64(), "reason": pl.String(),
-                                      "message": pl.String()}
+    schema: dict[str, pl.DataType] = {
+        "row": pl.Int64(),
+        "reason": pl.String(),
+        "message": pl.String(),
+    }
     for name in columns:
         if name not in schema:
             schema[name] = pl.String()
     return TableWriter(path, schema)
 
 
-def store_rejections(connection: Connection, rejected: pl.DataFrame, columns: Sequence[str],
-                     import_id: int) -> None:
+def store_rejections(
+    connection: Connection, rejected: pl.DataFrame, columns: Sequence[str], import_id: int
+) -> None:
     """Keep every rejected row in the database too, with its original fields as JSON."""
     if rejected.height == 0:
         return
     record = pl.struct(_original_columns(rejected, columns)).struct.json_encode()
     rows = rejected.select(
-        import_id=pl.lit(import_id), row="row", reason="reason", message="message",
-        record=record if columns else pl.lit("{}"), recorded_at=pl.col("recorded_at"),
+        import_id=pl.lit(import_id),
+        row="row",
+        reason="reason",
+        message="message",
+        record=record if columns else pl.lit("{}"),
+        recorded_at=pl.col("recorded_at"),
     )
     insert_rows(connection, "rejections", rows, REJECTION_COLUMNS)
 
@@ -127,6 +147,7 @@ class PeopleLookup:
     """
 
     registry: Registry
+    names: tuple[str, ...] = ("id", "name", "district", "public_servant")
     _everyone: pl.DataFrame | None = None
 
     def fetch(self, ids: pl.Series) -> pl.DataFrame:
@@ -135,9 +156,9 @@ class PeopleLookup:
         wanted = ids.drop_nulls().unique()
         with self.registry.database.read() as connection:
             if wanted.len() > 20_000:
-                self._everyone = repository.fetch_people(connection, None)
+                self._everyone = repository.fetch_people(connection, None, names=self.names)
                 return self._everyone
-            return repository.fetch_people(connection, wanted.to_list())
+            return repository.fetch_people(connection, wanted.to_list(), names=self.names)
 
     def absorb(self, state: pl.DataFrame) -> None:
         """Fold people just written (id, name, district, public_servant) into the cache."""

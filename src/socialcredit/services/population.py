@@ -15,8 +15,9 @@ from socialcredit.store import repository
 __all__ = ["Distribution", "export_scores", "population_scores", "grade_distribution"]
 
 
-def population_scores(registry: Registry, *, as_of: date | None = None,
-                      known_at: datetime | None = None) -> pl.DataFrame:
+def population_scores(
+    registry: Registry, *, as_of: date | None = None, known_at: datetime | None = None
+) -> pl.DataFrame:
     """id, score, grade, blacklisted for every registered person, ordered by id."""
     day = as_of or registry.clock.today()
     catalogue = registry.in_force(day)
@@ -26,8 +27,9 @@ def population_scores(registry: Registry, *, as_of: date | None = None,
     return grade_population(people, aggregates, catalogue)
 
 
-def export_scores(registry: Registry, path: Path, *, as_of: date | None = None,
-                  known_at: datetime | None = None) -> dict[str, Any]:
+def export_scores(
+    registry: Registry, path: Path, *, as_of: date | None = None, known_at: datetime | None = None
+) -> dict[str, Any]:
     """Write the scores export (CSV, JSON Lines or Parquet by extension)."""
     day = as_of or registry.clock.today()
     scores = population_scores(registry, as_of=day, known_at=known_at)
@@ -48,13 +50,18 @@ class Distribution:
     people: int
 
     def as_dict(self) -> dict[str, Any]:
-        return {"as_of": self.as_of.isoformat(), "catalogue_version": self.catalogue_version,
-                "people": self.people, "grades": dict(self.grades),
-                "blacklisted": self.blacklisted}
+        return {
+            "as_of": self.as_of.isoformat(),
+            "catalogue_version": self.catalogue_version,
+            "people": self.people,
+            "grades": dict(self.grades),
+            "blacklisted": self.blacklisted,
+        }
 
 
-def grade_distribution(registry: Registry, *, as_of: date | None = None,
-                       scores: pl.DataFrame | None = None) -> Distribution:
+def grade_distribution(
+    registry: Registry, *, as_of: date | None = None, scores: pl.DataFrame | None = None
+) -> Distribution:
     """People per grade (every grade listed, best first) and the blacklist count."""
     day = as_of or registry.clock.today()
     catalogue = registry.in_force(day)
@@ -62,7 +69,9 @@ def grade_distribution(registry: Registry, *, as_of: date | None = None,
         scores = population_scores(registry, as_of=day)
     counts = dict(scores.group_by("grade").len().iter_rows())
     return Distribution(
-        as_of=day, catalogue_version=catalogue.version,
+        as_of=day,
+        catalogue_version=catalogue.version,
         grades={grade: int(counts.get(grade, 0)) for grade in catalogue.grades},
-        blacklisted=int(scores["blacklisted"].sum()), people=scores.height,
+        blacklisted=int(scores["blacklisted"].sum()),
+        people=scores.height,
     )

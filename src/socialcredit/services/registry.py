@@ -28,7 +28,11 @@ class Registry:
     @classmethod
     def open(cls, url: str, settings: Settings | None = None) -> "Registry":
         settings = settings or load_settings()
-        database = Database(url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        database = Database(
+            url,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            cache_mib=settings.sqlite_cache_mib,
+        )
         return cls(database, settings, Clock.create(settings.timezone, settings.now))
 
     def close(self) -> None:
@@ -55,8 +59,7 @@ class Registry:
             loaded = self.catalogues()
             first = f"the first is {loaded[0].effective_from.isoformat()}" if loaded else "none"
             raise NoCatalogueError(
-                f"no catalogue version is in force on {day.isoformat()} "
-                f"(loaded versions: {first})"
+                f"no catalogue version is in force on {day.isoformat()} (loaded versions: {first})"
             )
         return in_force[-1]
 

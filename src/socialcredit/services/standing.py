@@ -36,8 +36,9 @@ def _person_id(registry: Registry, raw: str) -> str:
     return normalise_person_id(raw)
 
 
-def _record(registry: Registry, raw_id: str, as_of: date | None,
-            known_at: datetime | None) -> _Record:
+def _record(
+    registry: Registry, raw_id: str, as_of: date | None, known_at: datetime | None
+) -> _Record:
     person_id = _person_id(registry, raw_id)
     day = as_of or registry.clock.today()
     catalogue = registry.in_force(day)
@@ -45,20 +46,30 @@ def _record(registry: Registry, raw_id: str, as_of: date | None,
         person = repository.get_person(connection, person_id)
         if person is None or (known_at is not None and person["registered_at"] > known_at):
             raise UnknownPersonError(f"{person_id} is not registered")
-        entries = repository.person_entries(connection, person_id, known_at=known_at,
-                                            occurred_until=day)
+        entries = repository.person_entries(
+            connection, person_id, known_at=known_at, occurred_until=day
+        )
     return _Record(person, entries, catalogue, standing_on(catalogue, entries, day))
 
 
-def score(registry: Registry, person_id: str, *, as_of: date | None = None,
-          known_at: datetime | None = None) -> ScoreResult:
+def score(
+    registry: Registry,
+    person_id: str,
+    *,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+) -> ScoreResult:
     """Score, grade and blacklist of one person on ``as_of`` (default today)."""
     record = _record(registry, person_id, as_of, known_at)
     standing = record.standing
     return ScoreResult(
-        id=record.person["id"], as_of=standing.as_of, score=standing.score,
-        grade=standing.grade, blacklisted=standing.blacklisted,
-        catalogue_version=standing.catalogue_version, base_score=standing.base_score,
+        id=record.person["id"],
+        as_of=standing.as_of,
+        score=standing.score,
+        grade=standing.grade,
+        blacklisted=standing.blacklisted,
+        catalogue_version=standing.catalogue_version,
+        base_score=standing.base_score,
     )
 
 
@@ -68,43 +79,79 @@ def _statement_entry(registry: Registry, entry: Entry, day: date) -> StatementEn
     agency = catalogue.agencies[entry.agency]
     invariant(entry.recorded_at is not None, "stored entries have a recorded_at")
     return StatementEntry(
-        agency=entry.agency, agency_name=agency.name, event_id=entry.event_id,
-        rule=entry.rule, title=rule.title, title_zh=rule.title_zh,
-        legal_basis=rule.legal_basis, points=entry.points, occurred_on=entry.occurred_on,
-        counts_until=entry.counts_until, blacklist_until=entry.blacklist_until,
-        grade_cap=entry.grade_cap, status=entry.status, ends_on=entry.ends_on,
-        counts=counts_on(entry, day), why=why_on(entry, day),
-        catalogue_version=entry.catalogue_version, evidence=entry.evidence,
+        agency=entry.agency,
+        agency_name=agency.name,
+        event_id=entry.event_id,
+        rule=entry.rule,
+        title=rule.title,
+        title_zh=rule.title_zh,
+        legal_basis=rule.legal_basis,
+        points=entry.points,
+        occurred_on=entry.occurred_on,
+        counts_until=entry.counts_until,
+        blacklist_until=entry.blacklist_until,
+        grade_cap=entry.grade_cap,
+        status=entry.status,
+        ends_on=entry.ends_on,
+        counts=counts_on(entry, day),
+        why=why_on(entry, day),
+        catalogue_version=entry.catalogue_version,
+        evidence=entry.evidence,
         recorded_at=entry.recorded_at,  # type: ignore[arg-type]  # checked just above
     )
 
 
-def statement(registry: Registry, person_id: str, *, as_of: date | None = None,
-              known_at: datetime | None = None) -> Statement:
+def statement(
+    registry: Registry,
+    person_id: str,
+    *,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+) -> Statement:
     """Every entry that occurred by ``as_of``, whether and why it counts, and the total."""
     record = _record(registry, person_id, as_of, known_at)
     standing = record.standing
     lines = tuple(_statement_entry(registry, entry, standing.as_of) for entry in record.entries)
     result = Statement(
-        id=record.person["id"], name=record.person["name"], district=record.person["district"],
-        public_servant=bool(record.person["public_servant"]), as_of=standing.as_of,
-        score=standing.score, grade=standing.grade, blacklisted=standing.blacklisted,
-        base_score=standing.base_score, catalogue_version=standing.catalogue_version,
-        issued_at=registry.clock.now(), entries=lines,
+        id=record.person["id"],
+        name=record.person["name"],
+        district=record.person["district"],
+        public_servant=bool(record.person["public_servant"]),
+        as_of=standing.as_of,
+        score=standing.score,
+        grade=standing.grade,
+        blacklisted=standing.blacklisted,
+        base_score=standing.base_score,
+        catalogue_version=standing.catalogue_version,
+        issued_at=registry.clock.now(),
+        entries=lines,
     )
-    invariant(result.score == result.base_score + result.points_counted,
-              "a statement's score is its base plus the entries it lists as counting")
+    invariant(
+        result.score == result.base_score + result.points_counted,
+        "a statement's score is its base plus the entries it lists as counting",
+    )
     return result
 
 
-def check(registry: Registry, person_id: str, policy_code: str, *, purpose: str,
-          as_of: date | None = None, known_at: datetime | None = None) -> CheckResult:
+def check(
+    registry: Registry,
+    person_id: str,
+    policy_code: str,
+    *,
+    purpose: str,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+) -> CheckResult:
     """Is the person eligible under ``policy_code``? An answer with reasons, not a record."""
     day = as_of or registry.clock.today()
     policy = find_policy(registry.in_force(day), policy_code)
     record = _record(registry, person_id, day, known_at)
     answer = check_policy(record.catalogue, policy, record.standing)
     return CheckResult(
-        id=record.person["id"], policy=policy.code, purpose=purpose, as_of=day,
-        eligible=answer.eligible, reasons=tuple(reason.as_dict() for reason in answer.reasons),
+        id=record.person["id"],
+        policy=policy.code,
+        purpose=purpose,
+        as_of=day,
+        eligible=answer.eligible,
+        reasons=tuple(reason.as_dict() for reason in answer.reasons),
     )

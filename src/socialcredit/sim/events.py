@@ -50,12 +50,18 @@ EVENTS_PER_PERSON_YEAR = 0.42
 # town without misconduct entries in three years and puts a large share on the top 1%.
 PROPENSITY_SHAPE = {"conduct": 0.3, "merit": 0.5, "service": 1.0}
 # (rule, reporting agency, days before today): the seed article's two events.
-ZHANG_JIAN_EVENTS = (("TRAFFIC-RED-LIGHT", "traffic-police", 200),
-                     ("WORK-MERIT-ANNUAL", "forestry-bureau", 90))
+ZHANG_JIAN_EVENTS = (
+    ("TRAFFIC-RED-LIGHT", "traffic-police", 200),
+    ("WORK-MERIT-ANNUAL", "forestry-bureau", 90),
+)
 ZHANG_JIAN_EMPLOYER = "forestry-bureau"
 EVENT_SCHEMA = {
-    "agency": pl.String, "event_id": pl.String, "person_id": pl.String, "rule": pl.String,
-    "occurred_on": pl.Date, "evidence": pl.String,
+    "agency": pl.String,
+    "event_id": pl.String,
+    "person_id": pl.String,
+    "rule": pl.String,
+    "occurred_on": pl.Date,
+    "evidence": pl.String,
 }
 _STREAM_EVENTS = 2
 _STREAM_EMPLOYERS = 3
@@ -69,7 +75,7 @@ class _Residents:
     ids: pl.Series
     first_day: np.ndarray  # epoch day from which reports may occur
     servant: np.ndarray
-    exposure: np.ndarray   # days in the window (0: none, or excluded like Zhang Jian)
+    exposure: np.ndarray  # days in the window (0: none, or excluded like Zhang Jian)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,16 +110,23 @@ def _residents(people: pl.DataFrame, window: tuple[int, int], exclude: str | Non
     return _Residents(ids, first_day, servant, exposure)
 
 
-def employer_agencies(people: pl.DataFrame, catalogue: Catalogue, *, seed: int,
-                      zhang_jian_id: str | None = None) -> np.ndarray:
+def employer_agencies(
+    people: pl.DataFrame, catalogue: Catalogue, *, seed: int, zhang_jian_id: str | None = None
+) -> np.ndarray:
     """Employer of each public servant as an index into the sorted agency codes, else -1.
 
     Employers are drawn among the agencies that report public-servant rules: a public servant's
     merit rating or discipline is reported by the body that employs them.
     """
     codes = sorted(catalogue.agencies)
-    candidates = sorted({agency for rule in catalogue.rules.values()
-                         if rule.applies_to == "public-servants" for agency in rule.reporters})
+    candidates = sorted(
+        {
+            agency
+            for rule in catalogue.rules.values()
+            if rule.applies_to == "public-servants"
+            for agency in rule.reporters
+        }
+    )
     servant = people["public_servant"].fill_null(False).to_numpy().astype(bool)
     employer = np.full(people.height, -1, dtype=np.int64)
     if not candidates:
@@ -123,7 +136,8 @@ def employer_agencies(people: pl.DataFrame, catalogue: Catalogue, *, seed: int,
     employer[servant] = pool[rng.integers(0, len(pool), int(servant.sum()))]
     if zhang_jian_id is not None and ZHANG_JIAN_EMPLOYER in candidates:
         employer[(people["id"] == zhang_jian_id).to_numpy() & servant] = codes.index(
-            ZHANG_JIAN_EMPLOYER)
+            ZHANG_JIAN_EMPLOYER
+        )
     return employer
 
 
@@ -136,8 +150,13 @@ def _split(total: int, shares: list[float]) -> list[int]:
     return [int(count) for count in counts]
 
 
-def _stream_draw(rng: np.random.Generator, total: int, weight: np.ndarray, shape: float,
-                 rates: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
+def _stream_draw(
+    rng: np.random.Generator,
+    total: int,
+    weight: np.ndarray,
+    shape: float,
+    rates: list[tuple[int, float]],
+) -> tuple[np.ndarray, np.ndarray]:
     """Deal ``total`` events to people by propensity x ``weight``, then pick their rules."""
     propensity = rng.gamma(shape, 1.0 / shape, len(weight)) * weight
     if total == 0 or propensity.sum() <= 0:
@@ -163,8 +182,13 @@ def _reporter_matrix(catalogue: Catalogue, codes: list[str]) -> tuple[np.ndarray
     return matrix, count
 
 
-def _agencies(rng: np.random.Generator, catalogue: Catalogue, person: np.ndarray,
-              rule: np.ndarray, employer: np.ndarray) -> np.ndarray:
+def _agencies(
+    rng: np.random.Generator,
+    catalogue: Catalogue,
+    person: np.ndarray,
+    rule: np.ndarray,
+    employer: np.ndarray,
+) -> np.ndarray:
     """One reporter of each event's rule; the person's employer when it reports the rule."""
     codes = sorted(catalogue.agencies)
     matrix, count = _reporter_matrix(catalogue, codes)
@@ -180,15 +204,22 @@ def _agencies(rng: np.random.Generator, catalogue: Catalogue, person: np.ndarray
     return chosen
 
 
-def _random_draw(rng: np.random.Generator, catalogue: Catalogue, residents: _Residents,
-                 total: int, window_end: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _random_draw(
+    rng: np.random.Generator,
+    catalogue: Catalogue,
+    residents: _Residents,
+    total: int,
+    window_end: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Person, rule and day of ``total`` random events."""
     rates: list[RuleRate] = rule_rates(catalogue)
     index = {code: position for position, code in enumerate(sorted(catalogue.rules))}
     streams = sorted({rate.stream for rate in rates})
     # Who a stream can reach, weighted by the length of their window.
-    reach = {stream: residents.exposure * (residents.servant if stream == "service" else 1.0)
-             for stream in streams}
+    reach = {
+        stream: residents.exposure * (residents.servant if stream == "service" else 1.0)
+        for stream in streams
+    }
     expected = [sum(r.rate for r in rates if r.stream == s) * reach[s].sum() for s in streams]
     counts = _split(total, expected) if sum(expected) > 0 else [0] * len(streams)
     people, rules = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
@@ -203,17 +234,24 @@ def _random_draw(rng: np.random.Generator, catalogue: Catalogue, residents: _Res
     return person, np.concatenate(rules), day
 
 
-def _zhang_jian_draw(catalogue: Catalogue, residents: _Residents, zhang_jian_id: str | None,
-                     today: date, window_end: int) -> _Draw:
+def _zhang_jian_draw(
+    catalogue: Catalogue,
+    residents: _Residents,
+    zhang_jian_id: str | None,
+    today: date,
+    window_end: int,
+) -> _Draw:
     """His two events, if the catalogue has the rules and the dates fall in his window."""
     codes, rules = sorted(catalogue.agencies), sorted(catalogue.rules)
-    rows = np.empty(0, np.int64) if zhang_jian_id is None else np.flatnonzero(
-        (residents.ids == zhang_jian_id).to_numpy())
+    rows = (
+        np.empty(0, np.int64)
+        if zhang_jian_id is None
+        else np.flatnonzero((residents.ids == zhang_jian_id).to_numpy())
+    )
     found: list[tuple[int, int, int, int]] = []
     for code, agency, days_before in ZHANG_JIAN_EVENTS if len(rows) else ():
         rule, row = catalogue.rules.get(code), int(rows[0])
-        if rule is None or (rule.applies_to == "public-servants"
-                            and not residents.servant[row]):
+        if rule is None or (rule.applies_to == "public-servants" and not residents.servant[row]):
             continue
         reporter = agency if agency in rule.reporters else rule.reporters[0]
         day = max(epoch_days(today - timedelta(days=days_before)), int(residents.first_day[row]))
@@ -234,27 +272,37 @@ def _file_order(rng: np.random.Generator, draw: _Draw) -> np.ndarray:
     return np.argsort(key | rng.integers(0, 1 << 24, len(key)))
 
 
-def _frame(rng: np.random.Generator, catalogue: Catalogue, residents: _Residents,
-           draw: _Draw) -> pl.DataFrame:
+def _frame(
+    rng: np.random.Generator, catalogue: Catalogue, residents: _Residents, draw: _Draw
+) -> pl.DataFrame:
     """Events in file order (date, agency, event id) with ids counted per agency and year."""
     codes = pl.Series(sorted(catalogue.agencies), dtype=pl.String)
     rules = sorted(catalogue.rules)
     order = _file_order(rng, draw)
     rule, day = draw.rule[order], draw.day[order]
     templates = [template_for(catalogue.rules[code]) for code in rules]
-    base = pl.DataFrame({
-        "a": draw.agency[order], "r": rule, "p": draw.person[order],
-        "day": day.astype(np.int32), "year": years_of(day),
-        **evidence_columns(rng, rule, templates),
-    })
+    base = pl.DataFrame(
+        {
+            "a": draw.agency[order],
+            "r": rule,
+            "p": draw.person[order],
+            "day": day.astype(np.int32),
+            "year": years_of(day),
+            **evidence_columns(rng, rule, templates),
+        }
+    )
     # Rows are in date order, so the running count per agency and year numbers them in it;
     # adding 10^8 and dropping the leading 1 zero-pads faster than ``zfill``.
     sequence = pl.int_range(1, pl.len() + 1).over("a", "year") + SEQUENCE_PAD
     prefix = pl.lit(pl.Series([f"{code}-" for code in codes], dtype=pl.String))
     return base.select(
         pl.lit(codes).gather(pl.col("a")).alias("agency"),
-        pl.concat_str(prefix.gather(pl.col("a")), pl.col("year").cast(pl.String), pl.lit("-"),
-                      sequence.cast(pl.String).str.slice(1)).alias("event_id"),
+        pl.concat_str(
+            prefix.gather(pl.col("a")),
+            pl.col("year").cast(pl.String),
+            pl.lit("-"),
+            sequence.cast(pl.String).str.slice(1),
+        ).alias("event_id"),
         pl.lit(residents.ids).gather(pl.col("p")).alias("person_id"),
         pl.lit(pl.Series(rules, dtype=pl.String)).gather(pl.col("r")).alias("rule"),
         pl.col("day").cast(pl.Date).alias("occurred_on"),
@@ -271,9 +319,17 @@ def _check_arguments(years: int, events_target: int | None, noise_rate: float) -
         raise ValueError(f"noise_rate must be in [0, 1), got {noise_rate}")
 
 
-def build_events(people: pl.DataFrame, catalogue: Catalogue, *, seed: int, today: date,
-                 years: int = 3, events_target: int | None = None, noise_rate: float = 0.0,
-                 zhang_jian_id: str | None = None) -> tuple[pl.DataFrame, dict[str, int]]:
+def build_events(
+    people: pl.DataFrame,
+    catalogue: Catalogue,
+    *,
+    seed: int,
+    today: date,
+    years: int = 3,
+    events_target: int | None = None,
+    noise_rate: float = 0.0,
+    zhang_jian_id: str | None = None,
+) -> tuple[pl.DataFrame, dict[str, int]]:
     """Events about ``people`` under ``catalogue`` in file order, and the noise counts.
 
     ``events_target`` is the number of clean events (Zhang Jian's included; noise comes on
@@ -291,13 +347,27 @@ def build_events(people: pl.DataFrame, catalogue: Catalogue, *, seed: int, today
     if events_target is None:
         person_years = residents.exposure.sum() / _DAYS_PER_YEAR
         events_target = round(EVENTS_PER_PERSON_YEAR * person_years) + len(fixed.person)
-    person, rule, day = _random_draw(rng, catalogue, residents,
-                                     max(0, events_target - len(fixed.person)), window[1])
+    person, rule, day = _random_draw(
+        rng, catalogue, residents, max(0, events_target - len(fixed.person)), window[1]
+    )
     employer = employer_agencies(people, catalogue, seed=seed, zhang_jian_id=zhang_jian)
     agency = _agencies(rng, catalogue, person, rule, employer)
-    draw = _Draw(*(np.concatenate([a, b]) for a, b in zip(
-        (person, rule, day, agency), (fixed.person, fixed.rule, fixed.day, fixed.agency),
-        strict=True)))
+    draw = _Draw(
+        *(
+            np.concatenate([a, b])
+            for a, b in zip(
+                (person, rule, day, agency),
+                (fixed.person, fixed.rule, fixed.day, fixed.agency),
+                strict=True,
+            )
+        )
+    )
     events = _frame(rng, catalogue, residents, draw)
-    return add_noise(events, catalogue, rng=rng, today_days=window[1], noise_rate=noise_rate,
-                     protected=zhang_jian)
+    return add_noise(
+        events,
+        catalogue,
+        rng=rng,
+        today_days=window[1],
+        noise_rate=noise_rate,
+        protected=zhang_jian,
+    )

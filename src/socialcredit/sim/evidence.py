@@ -38,22 +38,34 @@ class Template:
 
 # First matching word wins; the order puts the specific words before the general ones.
 TEMPLATES: tuple[tuple[tuple[str, ...], Template], ...] = (
-    (("traffic", "parking", "red-light", "speed", "drunk"),
-     Template("公安交通管理行政处罚决定书 371082", "", "", 8)),
-    (("court", "judicial", "judgment", "judgement", "enforcement", "debtor", "sentence"),
-     Template("(", ")鲁1082执", "号", 4)),
-    (("public-order", "public-security", "fight", "brawl", "police"),
-     Template("荣公(治)行罚决字〔", "〕", "号", 5)),
+    (
+        ("traffic", "parking", "red-light", "speed", "drunk"),
+        Template("公安交通管理行政处罚决定书 371082", "", "", 8),
+    ),
+    (
+        ("court", "judicial", "judgment", "judgement", "enforcement", "debtor", "sentence"),
+        Template("(", ")鲁1082执", "号", 4),
+    ),
+    (
+        ("public-order", "public-security", "fight", "brawl", "police"),
+        Template("荣公(治)行罚决字〔", "〕", "号", 5),
+    ),
     (("tax",), Template("荣税稽罚〔", "〕", "号", 4)),
-    (("fee", "utilit", "heating", "water", "electric", "gas"),
-     Template("arrears notice RC-", "-", "", 6)),
-    (("loan", "credit-card", "bank", "financ", "contract"),
-     Template("PBoC credit record ", "/", "", 7)),
+    (
+        ("fee", "utilit", "heating", "water", "electric", "gas"),
+        Template("arrears notice RC-", "-", "", 6),
+    ),
+    (
+        ("loan", "credit-card", "bank", "financ", "contract"),
+        Template("PBoC credit record ", "/", "", 7),
+    ),
     (("volunteer",), Template("志愿服务记录 ZY", "", "", 6)),
     (("blood", "marrow", "organ"), Template("无偿献血证 鲁", "", "", 7)),
     (("donat", "charity"), Template("公益事业捐赠票据 ", "-", "", 6)),
-    (("public-service", "merit", "civil-serv", "official", "annual"),
-     Template("荣人社字〔", "〕", "号", 3)),
+    (
+        ("public-service", "merit", "civil-serv", "official", "annual"),
+        Template("荣人社字〔", "〕", "号", 3),
+    ),
 )
 DEFAULT_TEMPLATE = Template("case ", "-", "", 6)
 
@@ -67,8 +79,9 @@ def template_for(rule: Rule) -> Template:
     return DEFAULT_TEMPLATE
 
 
-def evidence_columns(rng: np.random.Generator, rule_index: np.ndarray,
-                     templates: list[Template]) -> dict[str, np.ndarray]:
+def evidence_columns(
+    rng: np.random.Generator, rule_index: np.ndarray, templates: list[Template]
+) -> dict[str, np.ndarray]:
     """The random parts of each event's evidence, as columns for ``evidence_expr``."""
     # A number of exactly ``digits`` digits: no zero padding needed.
     low = np.array([10 ** (t.digits - 1) for t in templates], dtype=np.int64)[rule_index]
@@ -79,11 +92,15 @@ def evidence_columns(rng: np.random.Generator, rule_index: np.ndarray,
 def evidence_expr(templates: list[Template], rule: str, year: str) -> pl.Expr:
     """Evidence text from the columns ``rule`` (template index), ``year`` and those of
     ``evidence_columns``; one expression, so that Polars builds it in parallel."""
+
     def part(values: list[str]) -> pl.Expr:
         return pl.lit(pl.Series(values, dtype=pl.String)).gather(pl.col(rule))
 
     text = pl.concat_str(
-        part([t.prefix for t in templates]), pl.col(year).cast(pl.String),
-        part([t.middle for t in templates]), pl.col(NUMBER).cast(pl.String),
-        part([t.suffix for t in templates]))
+        part([t.prefix for t in templates]),
+        pl.col(year).cast(pl.String),
+        part([t.middle for t in templates]),
+        pl.col(NUMBER).cast(pl.String),
+        part([t.suffix for t in templates]),
+    )
     return pl.when(pl.col(MISSING)).then(None).otherwise(text)

@@ -50,9 +50,14 @@ def noise_plan(rows: int, eligible: int, noise_rate: float) -> dict[str, int]:
 
 def _wrong_check(rng: np.random.Generator, person_id: pl.Series) -> pl.Series:
     """The same ID with its check character replaced by a different, wrong one."""
-    position = person_id.str.slice(17, 1).replace_strict(
-        {character: index for index, character in enumerate(CHECK_CHARACTERS)},
-        return_dtype=pl.Int64).to_numpy()
+    position = (
+        person_id.str.slice(17, 1)
+        .replace_strict(
+            {character: index for index, character in enumerate(CHECK_CHARACTERS)},
+            return_dtype=pl.Int64,
+        )
+        .to_numpy()
+    )
     wrong = (position + rng.integers(1, len(CHECK_CHARACTERS), len(position))) % 11
     return person_id.str.slice(0, 17) + pl.Series(list(CHECK_CHARACTERS)).gather(wrong)
 
@@ -100,28 +105,44 @@ def _with_fresh_ids(keys: _FileKeys, rows: pl.DataFrame) -> tuple[pl.DataFrame, 
     year, clean_year = years_of(day), years_of(keys.day)
     first = int(min(year.min(), clean_year.min()))
     span = int(max(year.max(), clean_year.max())) - first + 1
-    used = np.bincount(keys.agency * span + clean_year - first,
-                       minlength=len(keys.codes) * span)
+    used = np.bincount(keys.agency * span + clean_year - first, minlength=len(keys.codes) * span)
     group = agency * span + year - first
     # Within a group the fresh rows are in day order, so their ids increase with the date.
     rank = pl.DataFrame({"g": group}).select(pl.int_range(1, pl.len() + 1).over("g"))
     sequence = pl.Series(used[group] + rank.to_series().to_numpy() + SEQUENCE_PAD)
-    event_id = (pl.Series(keys.codes, dtype=pl.String).gather(agency) + "-"
-                + pl.Series(year).cast(pl.String) + "-" + sequence.cast(pl.String).str.slice(1))
+    event_id = (
+        pl.Series(keys.codes, dtype=pl.String).gather(agency)
+        + "-"
+        + pl.Series(year).cast(pl.String)
+        + "-"
+        + sequence.cast(pl.String).str.slice(1)
+    )
     place = np.searchsorted(keys.key(keys.day, keys.agency), keys.key(day, agency), side="right")
     return rows.with_columns(event_id=event_id), place
 
 
-def _kinds(rng: np.random.Generator, events: pl.DataFrame, catalogue: Catalogue,
-           eligible: np.ndarray, plan: dict[str, int],
-           today_days: int) -> tuple[pl.DataFrame, np.ndarray]:
+def _kinds(
+    rng: np.random.Generator,
+    events: pl.DataFrame,
+    catalogue: Catalogue,
+    eligible: np.ndarray,
+    plan: dict[str, int],
+    today_days: int,
+) -> tuple[pl.DataFrame, np.ndarray]:
     """The bad rows, in order, and for each the number of clean rows that precede it."""
     each = plan["duplicate"]
     distinct = np.sort(rng.choice(eligible, 2 * each, replace=False))
     duplicate, conflict = distinct[0::2], distinct[1::2]
-    copies = pl.concat([events[duplicate], events[conflict].with_columns(
-        evidence=pl.when(pl.col("evidence").is_null()).then(pl.lit("补充材料"))
-        .otherwise(pl.col("evidence") + "（更正）"))])
+    copies = pl.concat(
+        [
+            events[duplicate],
+            events[conflict].with_columns(
+                evidence=pl.when(pl.col("evidence").is_null())
+                .then(pl.lit("补充材料"))
+                .otherwise(pl.col("evidence") + "（更正）")
+            ),
+        ]
+    )
     invalid = events[rng.choice(eligible, plan["invalid-person-id"])]
     invalid = invalid.with_columns(person_id=_wrong_check(rng, invalid["person_id"]))
     unknown = events[rng.choice(eligible, plan["unknown-rule"])]
@@ -129,8 +150,9 @@ def _kinds(rng: np.random.Generator, events: pl.DataFrame, catalogue: Catalogue,
     future = events[rng.choice(eligible, plan["future-date"])]
     ahead = today_days + rng.integers(1, FUTURE_DAYS_MAX + 1, future.height)
     future = future.with_columns(occurred_on=pl.Series(ahead.astype(np.int32)).cast(pl.Date))
-    fresh, fresh_place = _with_fresh_ids(_FileKeys.of(events, catalogue),
-                                         pl.concat([invalid, unknown, future]))
+    fresh, fresh_place = _with_fresh_ids(
+        _FileKeys.of(events, catalogue), pl.concat([invalid, unknown, future])
+    )
     # A copy goes right after its original; a fresh row after its day's rows of its agency
     # (and after a copy placed at the same spot, since its id is higher).
     place = np.concatenate([duplicate + 1, conflict + 1, fresh_place])
@@ -139,17 +161,22 @@ def _kinds(rng: np.random.Generator, events: pl.DataFrame, catalogue: Catalogue,
     return pl.concat([copies, fresh])[order], place[order]
 
 
-def add_noise(events: pl.DataFrame, catalogue: Catalogue, *, rng: np.random.Generator,
-              today_days: int, noise_rate: float,
-              protected: str | None) -> tuple[pl.DataFrame, dict[str, int]]:
+def add_noise(
+    events: pl.DataFrame,
+    catalogue: Catalogue,
+    *,
+    rng: np.random.Generator,
+    today_days: int,
+    noise_rate: float,
+    protected: str | None,
+) -> tuple[pl.DataFrame, dict[str, int]]:
     """``events`` with bad rows interleaved in file order, and the count of each kind.
 
     ``events`` must be in file order with the ids ``events.build_events`` gives. ``protected``
     (Zhang Jian's ID) is never used as a template, so his rows stay exactly his two.
     """
     keep = events["person_id"] != protected if protected is not None else None
-    eligible = (np.flatnonzero(keep.to_numpy()) if keep is not None
-                else np.arange(events.height))
+    eligible = np.flatnonzero(keep.to_numpy()) if keep is not None else np.arange(events.height)
     plan = noise_plan(events.height, len(eligible), noise_rate)
     if not any(plan.values()):
         return events, plan

@@ -49,8 +49,13 @@ SERVANT_AGES = (22, 60)
 # Relative number of residents per year of age in a band: Rongcheng is an ageing coastal city,
 # so the 50-69 year olds are the largest group. Rough shape, not census figures.
 AGE_BANDS: tuple[tuple[int, int, float], ...] = (
-    (18, 29, 0.8), (30, 39, 0.9), (40, 49, 1.0), (50, 59, 1.3), (60, 69, 1.2),
-    (70, 79, 0.7), (80, OLDEST_AGE, 0.3),
+    (18, 29, 0.8),
+    (30, 39, 0.9),
+    (40, 49, 1.0),
+    (50, 59, 1.3),
+    (60, 69, 1.2),
+    (70, 79, 0.7),
+    (80, OLDEST_AGE, 0.3),
 )
 TWO_CHARACTER_GIVEN_NAME_SHARE = 0.7
 _STREAM_PEOPLE = 1
@@ -89,8 +94,7 @@ def _yyyymmdd(days: np.ndarray) -> np.ndarray:
 
 def person_ids(born_days: np.ndarray, sequence: np.ndarray) -> pl.Series:
     """Valid 18-character Rongcheng IDs from epoch-day birth dates and 3-digit sequences."""
-    first17 = (int(AREA_CODE) * 10**11 + _yyyymmdd(born_days) * 1000
-               + sequence.astype(np.int64))
+    first17 = int(AREA_CODE) * 10**11 + _yyyymmdd(born_days) * 1000 + sequence.astype(np.int64)
     return pl.Series(first17).cast(pl.String) + check_characters(first17)
 
 
@@ -107,16 +111,17 @@ def _birth_days(rng: np.random.Generator, count: int, today: date) -> np.ndarray
     return born
 
 
-def _sequences(rng: np.random.Generator, born: np.ndarray, male: np.ndarray,
-               reserved: int) -> np.ndarray:
+def _sequences(
+    rng: np.random.Generator, born: np.ndarray, male: np.ndarray, reserved: int
+) -> np.ndarray:
     """3-digit sequences, odd for men and even for women, unique per birth date.
 
     Colliding draws are re-drawn in rounds; row 0 is Zhang Jian and keeps ``reserved``.
     """
+
     def draw(size: int, is_male: np.ndarray) -> np.ndarray:
         # Men 001..999 odd, women 002..998 even; 000 is avoided as it looks like a placeholder.
-        return np.where(is_male, 2 * rng.integers(0, 500, size) + 1,
-                        2 * rng.integers(1, 500, size))
+        return np.where(is_male, 2 * rng.integers(0, 500, size) + 1, 2 * rng.integers(1, 500, size))
 
     sequence = draw(len(born), male)
     sequence[0] = reserved
@@ -129,8 +134,9 @@ def _sequences(rng: np.random.Generator, born: np.ndarray, male: np.ndarray,
         sequence[repeat] = draw(int(repeat.sum()), male[repeat])
 
 
-def _weighted(rng: np.random.Generator, table: tuple[tuple[str, float], ...],
-              count: int) -> pl.Series:
+def _weighted(
+    rng: np.random.Generator, table: tuple[tuple[str, float], ...], count: int
+) -> pl.Series:
     values = pl.Series([value for value, _ in table], dtype=pl.String)
     weights = np.array([weight for _, weight in table])
     return values.gather(rng.choice(len(table), size=count, p=weights / weights.sum()))
@@ -149,14 +155,18 @@ def _names(rng: np.random.Generator, male: np.ndarray) -> pl.Series:
     first = _given_character(rng, male)
     second = _given_character(rng, male)
     two = pl.Series(rng.random(len(male)) < TWO_CHARACTER_GIVEN_NAME_SHARE)
-    return surname + first + pl.select(
-        pl.when(pl.lit(two)).then(second).otherwise(pl.lit(""))).to_series()
+    return (
+        surname
+        + first
+        + pl.select(pl.when(pl.lit(two)).then(second).otherwise(pl.lit(""))).to_series()
+    )
 
 
 def _public_servants(rng: np.random.Generator, born: np.ndarray, today: date) -> np.ndarray:
     youngest, oldest = SERVANT_AGES
-    working = ((born <= epoch_days(add_years(today, -youngest)))
-               & (born > epoch_days(add_years(today, -oldest - 1))))
+    working = (born <= epoch_days(add_years(today, -youngest))) & (
+        born > epoch_days(add_years(today, -oldest - 1))
+    )
     rate = min(1.0, PUBLIC_SERVANT_SHARE * len(born) / max(1, int(working.sum())))
     return working & (rng.random(len(born)) < rate)
 
@@ -168,11 +178,13 @@ def _unique_zhang_jian(names: pl.Series, rng: np.random.Generator) -> pl.Series:
     synthetic town keeps that name unambiguous. Row 0 is Zhang Jian himself.
     """
     extra = pl.Series(MALE_NAME_CHARACTERS, dtype=pl.String).gather(
-        rng.integers(0, len(MALE_NAME_CHARACTERS), len(names)))
+        rng.integers(0, len(MALE_NAME_CHARACTERS), len(names))
+    )
     clash = (names == ZHANG_JIAN_NAME).to_numpy().copy()
     clash[0] = False
-    return pl.select(pl.when(pl.lit(pl.Series(clash))).then(names + extra)
-                     .otherwise(names)).to_series()
+    return pl.select(
+        pl.when(pl.lit(pl.Series(clash))).then(names + extra).otherwise(names)
+    ).to_series()
 
 
 def build_people(count: int, *, seed: int, today: date) -> pl.DataFrame:
@@ -188,12 +200,14 @@ def build_people(count: int, *, seed: int, today: date) -> pl.DataFrame:
     born[0], male[0], servant[0] = epoch_days(zhang_jian_birth(today)), True, True
     sequence = _sequences(rng, born, male, ZHANG_JIAN_SEQUENCE)
     names = _names(rng, male).scatter(0, ZHANG_JIAN_NAME)
-    people = pl.DataFrame({
-        "id": person_ids(born, sequence),
-        "name": _unique_zhang_jian(names, rng),
-        "district": district.scatter(0, ZHANG_JIAN_DISTRICT),
-        "public_servant": pl.Series(servant, dtype=pl.Boolean),
-    })
+    people = pl.DataFrame(
+        {
+            "id": person_ids(born, sequence),
+            "name": _unique_zhang_jian(names, rng),
+            "district": district.scatter(0, ZHANG_JIAN_DISTRICT),
+            "public_servant": pl.Series(servant, dtype=pl.Boolean),
+        }
+    )
     # IDs of equal length order as (birth date, sequence): an integer sort instead of a text one.
     return people[np.argsort(born.astype(np.int64) * 1000 + sequence, kind="stable")]
 

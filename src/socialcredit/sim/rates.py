@@ -33,11 +33,11 @@ __all__ = [
 # entries (Xinhua 2015: 33,000 against 260,000). Public-service rates are per public servant:
 # about one in ten is rated excellent in a year.
 CLASS_RATES: Mapping[str, float] = {
-    "minor": 0.006,    # small deductions: tickets, late fees, noise, parking (|points| <= 20)
-    "major": 0.0015,   # bigger deductions without a cap or a blacklisting
-    "serious": 0.0007, # anything that caps the grade or blacklists: judgments, fights, fraud
-    "bonus": 0.0005,   # volunteering, blood donation, donations, awards
-    "service": 0.3,    # rules for public servants only: merit ratings, commendations
+    "minor": 0.006,  # small deductions: tickets, late fees, noise, parking (|points| <= 20)
+    "major": 0.0015,  # bigger deductions without a cap or a blacklisting
+    "serious": 0.0007,  # anything that caps the grade or blacklists: judgments, fights, fraud
+    "bonus": 0.0005,  # volunteering, blood donation, donations, awards
+    "service": 0.3,  # rules for public servants only: merit ratings, commendations
 }
 # Disciplinary public-service rules (negative points, caps, blacklisting) are rarer than merit
 # ratings.
@@ -45,19 +45,42 @@ SERVICE_DEDUCTION_FACTOR = 0.15
 # Which per-person propensity drives a class: misconduct clusters in the same few people,
 # good deeds in others, and service rules concern public servants only.
 CLASS_STREAM: Mapping[str, str] = {
-    "minor": "conduct", "major": "conduct", "serious": "conduct",
-    "bonus": "merit", "service": "service",
+    "minor": "conduct",
+    "major": "conduct",
+    "serious": "conduct",
+    "bonus": "merit",
+    "service": "service",
 }
 # Words (lowercase, matched in category, code and title) that make a rule more or less common
 # than its size alone suggests, within its class.
 KEYWORD_MULTIPLIERS: tuple[tuple[str, float], ...] = (
-    ("traffic", 4.0), ("parking", 2.0), ("speed", 2.0),
-    ("fee", 2.0), ("utilit", 2.0), ("arrear", 1.5), ("overdue", 1.5), ("credit-card", 1.5),
-    ("noise", 1.5), ("waste", 1.5), ("litter", 1.5),
-    ("volunteer", 3.0), ("blood", 2.0), ("donat", 1.5), ("good-deed", 1.5),
-    ("discipline", 0.5), ("dismiss", 0.1), ("demot", 0.3), ("brib", 0.2), ("expul", 0.2),
-    ("court", 0.6), ("judicial", 0.6), ("criminal", 0.3), ("sentence", 0.3),
-    ("national", 0.2), ("organ", 0.1), ("marrow", 0.1),
+    ("traffic", 4.0),
+    ("parking", 2.0),
+    ("speed", 2.0),
+    ("fee", 2.0),
+    ("utilit", 2.0),
+    ("arrear", 1.5),
+    ("overdue", 1.5),
+    ("credit-card", 1.5),
+    ("noise", 1.5),
+    ("waste", 1.5),
+    ("litter", 1.5),
+    ("volunteer", 3.0),
+    ("blood", 2.0),
+    ("donat", 1.5),
+    ("good-deed", 1.5),
+    ("discipline", 0.5),
+    ("dismiss", 0.1),
+    ("demot", 0.3),
+    ("brib", 0.2),
+    ("expul", 0.2),
+    ("court", 0.6),
+    ("judicial", 0.6),
+    ("criminal", 0.3),
+    ("sentence", 0.3),
+    ("national", 0.2),
+    ("organ", 0.1),
+    ("marrow", 0.1),
 )
 # Multipliers for codes of the bundled Rongcheng catalogue whose frequency we know better than
 # the generic guess: the red-light ticket is the archetypal everyday entry (the seed article and
@@ -104,7 +127,7 @@ def _severity_factor(rule: Rule, catalogue: Catalogue) -> float:
     factor = 1.0
     if rule.grade_cap is not None and len(catalogue.grades) > 1:
         harshness = catalogue.grade_position(rule.grade_cap) / (len(catalogue.grades) - 1)
-        factor *= 0.25 ** harshness
+        factor *= 0.25**harshness
     if rule.blacklist_for is not None:
         factor *= 0.5
     return factor
@@ -115,8 +138,9 @@ def _size_factor(points: int) -> float:
     return ((1.0 + abs(points) / 10.0) / 1.5) ** -1.5 if points else ZERO_POINT_FACTOR
 
 
-def rule_rate(rule: Rule, catalogue: Catalogue,
-              multipliers: Mapping[str, float] = REFERENCE_MULTIPLIERS) -> float:
+def rule_rate(
+    rule: Rule, catalogue: Catalogue, multipliers: Mapping[str, float] = REFERENCE_MULTIPLIERS
+) -> float:
     """Relative events per eligible person-year of ``rule`` (0 switches it off)."""
     name = rule_class(rule)
     # The severity of a sanction is in its cap or blacklisting, not in its points.
@@ -132,8 +156,9 @@ def rule_rate(rule: Rule, catalogue: Catalogue,
     return rate * multipliers.get(rule.code, 1.0)
 
 
-def rule_rates(catalogue: Catalogue,
-               multipliers: Mapping[str, float] = REFERENCE_MULTIPLIERS) -> list[RuleRate]:
+def rule_rates(
+    catalogue: Catalogue, multipliers: Mapping[str, float] = REFERENCE_MULTIPLIERS
+) -> list[RuleRate]:
     """The rate of every rule of ``catalogue`` that can fire, sorted by code."""
     rates = []
     for code in sorted(catalogue.rules):

@@ -37,16 +37,29 @@ class Town:
         return sum(self.noise.values())
 
 
-def build_town(catalogue: Catalogue, *, people_count: int = RONGCHENG_RESIDENTS,
-               seed: int = DEFAULT_SEED, today: date, years: int = 3,
-               events_target: int | None = None,
-               noise_rate: float = DEFAULT_NOISE_RATE) -> Town:
+def build_town(
+    catalogue: Catalogue,
+    *,
+    people_count: int = RONGCHENG_RESIDENTS,
+    seed: int = DEFAULT_SEED,
+    today: date,
+    years: int = 3,
+    events_target: int | None = None,
+    noise_rate: float = DEFAULT_NOISE_RATE,
+) -> Town:
     """A deterministic town for ``seed`` and ``today`` under ``catalogue``."""
     people = build_people(people_count, seed=seed, today=today)
     zhang_jian = zhang_jian_id_of(people)
     if zhang_jian is None:  # build_people guarantees him; this guards a future edit
         raise AssertionError("the synthetic town has no unique Zhang Jian")
-    events, noise = build_events(people, catalogue, seed=seed, today=today, years=years,
-                                 events_target=events_target, noise_rate=noise_rate,
-                                 zhang_jian_id=zhang_jian)
+    events, noise = build_events(
+        people,
+        catalogue,
+        seed=seed,
+        today=today,
+        years=years,
+        events_target=events_target,
+        noise_rate=noise_rate,
+        zhang_jian_id=zhang_jian,
+    )
     return Town(people, events, zhang_jian, noise)

@@ -23,12 +23,28 @@ __all__ = [
 ]
 
 ENTRY_COLUMNS = (
-    "agency", "event_id", "person_id", "rule", "occurred_on", "evidence", "catalogue_version",
-    "points", "counts_until", "blacklist_until", "grade_cap", "import_id", "recorded_at",
+    "agency",
+    "event_id",
+    "person_id",
+    "rule",
+    "occurred_on",
+    "evidence",
+    "catalogue_version",
+    "points",
+    "counts_until",
+    "blacklist_until",
+    "grade_cap",
+    "import_id",
+    "recorded_at",
 )
 PERSON_COLUMNS = ("id", "name", "district", "public_servant", "registered_at", "updated_at")
 PERSON_CHANGE_COLUMNS = (
-    "person_id", "name", "district", "public_servant", "import_id", "recorded_at",
+    "person_id",
+    "name",
+    "district",
+    "public_servant",
+    "import_id",
+    "recorded_at",
 )
 REJECTION_COLUMNS = ("import_id", "row", "reason", "message", "record", "recorded_at")
 
@@ -57,8 +73,9 @@ def _driver(connection: Connection) -> Any:
     return connection.connection.driver_connection
 
 
-def _copy_rows(connection: Connection, table: str, frame: pl.DataFrame,
-               columns: Sequence[str]) -> None:
+def _copy_rows(
+    connection: Connection, table: str, frame: pl.DataFrame, columns: Sequence[str]
+) -> None:
     """PostgreSQL: stream ``frame`` into ``table`` with COPY (text values typed by the server)."""
     names = ", ".join(columns)
     cursor = _driver(connection).cursor()
@@ -67,8 +84,9 @@ def _copy_rows(connection: Connection, table: str, frame: pl.DataFrame,
             copy.write_row(row)
 
 
-def insert_rows(connection: Connection, table: str, frame: pl.DataFrame,
-                columns: Sequence[str]) -> int:
+def insert_rows(
+    connection: Connection, table: str, frame: pl.DataFrame, columns: Sequence[str]
+) -> int:
     """Append ``frame`` to ``table`` (no conflicts possible); returns the rows written."""
     if frame.height == 0:
         return 0
@@ -93,14 +111,18 @@ def insert_entries(connection: Connection, frame: pl.DataFrame) -> int:
     names = ", ".join(columns)
     if connection.dialect.name == "sqlite":
         marks = ", ".join("?" for _ in columns)
-        sql = (f"INSERT INTO entries ({names}) VALUES ({marks}) "
-               "ON CONFLICT (agency, event_id) DO NOTHING")
+        sql = (
+            f"INSERT INTO entries ({names}) VALUES ({marks}) "
+            "ON CONFLICT (agency, event_id) DO NOTHING"
+        )
         cursor = _driver(connection).cursor()
         cursor.executemany(sql, _sqlite_values(frame, columns))
         return int(cursor.rowcount)
     driver = _driver(connection)
-    driver.execute("CREATE TEMP TABLE IF NOT EXISTS entries_staging "
-                   "(LIKE entries INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+    driver.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS entries_staging "
+        "(LIKE entries INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    )
     driver.execute("TRUNCATE entries_staging")
     _copy_rows(connection, "entries_staging", frame, columns)
     result = driver.execute(
@@ -116,17 +138,21 @@ def upsert_people(connection: Connection, frame: pl.DataFrame) -> int:
         return 0
     columns = PERSON_COLUMNS
     names = ", ".join(columns)
-    update = ("ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
-              "district = excluded.district, public_servant = excluded.public_servant, "
-              "updated_at = excluded.updated_at")
+    update = (
+        "ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
+        "district = excluded.district, public_servant = excluded.public_servant, "
+        "updated_at = excluded.updated_at"
+    )
     if connection.dialect.name == "sqlite":
         marks = ", ".join("?" for _ in columns)
         sql = f"INSERT INTO people ({names}) VALUES ({marks}) {update}"
         _driver(connection).executemany(sql, _sqlite_values(frame, columns))
         return frame.height
     driver = _driver(connection)
-    driver.execute("CREATE TEMP TABLE IF NOT EXISTS people_staging "
-                   "(LIKE people INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+    driver.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS people_staging "
+        "(LIKE people INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    )
     driver.execute("TRUNCATE people_staging")
     _copy_rows(connection, "people_staging", frame, columns)
     driver.execute(f"INSERT INTO people ({names}) SELECT {names} FROM people_staging {update}")

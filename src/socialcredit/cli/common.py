@@ -51,7 +51,8 @@ __all__ = [
 
 DEFAULT_DB = "sqlite:///socialcredit.db"
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+# Piped output (logs, CI) is not squeezed into Rich's 80-column default.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 140)
 
 Db = Annotated[
     str | None,

@@ -4,7 +4,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -19,36 +19,37 @@ from socialcredit.settings import load_settings
 __all__ = ["demo"]
 
 
-@contextmanager
-def _timer(name: str) -> Iterator[Callable[[], float]]:
-    started = time.perf_counter()
-    err.print(f"[bold]{name}[/bold] ...")
-    elapsed = 0.0
-
-    def done() -> float:
-        return elapsed
-
-    yield done
-    elapsed = time.perf_counter() - started
-    err.print(f"  {name}: {elapsed:.1f} s")
-
-
 class _Steps:
-    """Progress bars for the long steps, one per step, closed when the next one starts."""
+    """A heading, a progress bar and a time for each long step, printed in order on stderr."""
 
     def __init__(self) -> None:
-        self._open: list[object] = []
+        self._bar: Any = None
 
-    def __call__(self, name: str) -> Progress:
+    def progress(self, name: str) -> Progress:
         self.close()  # Rich shows one live display at a time
-        context = progress_bar(name)
-        update = context.__enter__()
-        self._open.append(context)
-        return update
+        self._bar = progress_bar(name)
+        return self._bar.__enter__()  # type: ignore[no-any-return]
 
     def close(self) -> None:
-        while self._open:
-            self._open.pop().__exit__(None, None, None)  # type: ignore[attr-defined]
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+    @contextmanager
+    def timer(self, name: str) -> Iterator[Callable[[], float]]:
+        started = time.perf_counter()
+        err.print(f"[bold]{name}[/bold] ...")
+        elapsed = 0.0
+
+        def done() -> float:
+            return elapsed
+
+        try:
+            yield done
+        finally:
+            self.close()
+            elapsed = time.perf_counter() - started
+        err.print(f"  {name}: {elapsed:.1f} s")
 
 
 def _print_statement(statement: Statement) -> None:
@@ -61,16 +62,20 @@ def _print_statement(statement: Statement) -> None:
         f"{statement.points_counted:+d}, grade {statement.grade}, "
         f"{'BLACKLISTED' if statement.blacklisted else 'not blacklisted'}"
     )
-    table = Table("occurred", "agency", "rule", "points", "counts until", "why")
+    table = Table("occurred", "agency", "rule", "title", "points", "counts until", "why")
     for entry in statement.entries:
         table.add_row(
             entry.occurred_on.isoformat(),
-            entry.agency_name,
+            entry.agency,
+            entry.rule,
             entry.title_zh or entry.title,
             f"{entry.points:+d}",
             entry.counts_until.isoformat(),
             entry.why,
         )
+    for column in table.columns:
+        column.no_wrap = True
+        column.overflow = "ellipsis"
     out.print(table)
 
 
@@ -121,8 +126,8 @@ def demo(
             people_count=people,
             seed=seed,
             settings=load_settings(),
-            step=steps,
-            timer=_timer,
+            step=steps.progress,
+            timer=steps.timer,
         )
     finally:
         steps.close()

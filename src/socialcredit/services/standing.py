@@ -123,7 +123,7 @@ def statement(
         blacklisted=standing.blacklisted,
         base_score=standing.base_score,
         catalogue_version=standing.catalogue_version,
-        issued_at=registry.clock.now(),
+        issued_at=registry.clock.now().astimezone(registry.clock.zone),
         entries=lines,
     )
     invariant(

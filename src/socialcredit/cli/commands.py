@@ -11,6 +11,7 @@ from socialcredit.cli.common import (
     Db,
     Json,
     KnownAt,
+    cli_actor,
     command,
     emit,
     err,
@@ -23,9 +24,11 @@ from socialcredit.cli.common import (
 )
 from socialcredit.services import catalogue as catalogue_service
 from socialcredit.services import standing
+from socialcredit.services.access import list_access
 from socialcredit.services.events import import_events
 from socialcredit.services.people import import_people
 from socialcredit.services.population import export_scores
+from socialcredit.services.standing import OFFICE_ENQUIRY
 
 __all__ = ["catalogue_app", "events_app", "people_app", "register", "scores_app"]
 
@@ -34,6 +37,12 @@ people_app = typer.Typer(help="Register people and update their details.", no_ar
 events_app = typer.Typer(help="Import events reported by agencies.", no_args_is_help=True)
 scores_app = typer.Typer(help="Scores of the whole population.", no_args_is_help=True)
 
+Purpose = Annotated[
+    str,
+    typer.Option(
+        "--purpose", help="Why the record is read; the person sees it in their access log."
+    ),
+]
 Rejects = Annotated[
     Path | None,
     typer.Option(
@@ -175,7 +184,11 @@ def scores_export(
     registry = open_registry(db)
     with progress_bar("scoring", total=None):
         result = export_scores(
-            registry, path, as_of=parse_as_of(as_of), known_at=parse_known_at(registry, known_at)
+            registry,
+            path,
+            as_of=parse_as_of(as_of),
+            known_at=parse_known_at(registry, known_at),
+            actor=cli_actor(),
         )
     emit(
         json_output,
@@ -189,13 +202,19 @@ def score(
     person_id: Annotated[str, typer.Argument(help="18-character resident ID.")],
     as_of: AsOf = None,
     known_at: KnownAt = None,
+    purpose: Purpose = OFFICE_ENQUIRY,
     db: Db = None,
     json_output: Json = False,
 ) -> None:
-    """Score, grade and blacklist of one person."""
+    """Score, grade and blacklist of one person (the read is logged for the person)."""
     registry = open_registry(db)
     result = standing.score(
-        registry, person_id, as_of=parse_as_of(as_of), known_at=parse_known_at(registry, known_at)
+        registry,
+        person_id,
+        as_of=parse_as_of(as_of),
+        known_at=parse_known_at(registry, known_at),
+        actor=cli_actor(),
+        purpose=purpose,
     )
     document = result.as_dict()
     emit(
@@ -237,13 +256,19 @@ def statement(
     as_of: AsOf = None,
     known_at: KnownAt = None,
     pdf: Annotated[Path | None, typer.Option("--pdf", help="Also write a PDF.")] = None,
+    purpose: Purpose = OFFICE_ENQUIRY,
     db: Db = None,
     json_output: Json = False,
 ) -> None:
-    """Every entry behind a person's score, and why each counts or not."""
+    """Every entry behind a person's score, and why each counts or not (logged)."""
     registry = open_registry(db)
     result = standing.statement(
-        registry, person_id, as_of=parse_as_of(as_of), known_at=parse_known_at(registry, known_at)
+        registry,
+        person_id,
+        as_of=parse_as_of(as_of),
+        known_at=parse_known_at(registry, known_at),
+        actor=cli_actor(),
+        purpose=purpose,
     )
     if pdf is not None:
         from socialcredit.reports.pdf import render_statement_pdf
@@ -259,9 +284,7 @@ def check(
     policy: Annotated[str, typer.Argument(help="Policy code, e.g. civil-service-promotion.")],
     as_of: AsOf = None,
     known_at: KnownAt = None,
-    purpose: Annotated[
-        str, typer.Option("--purpose", help="Why the question is asked.")
-    ] = "office enquiry",
+    purpose: Purpose = OFFICE_ENQUIRY,
     db: Db = None,
     json_output: Json = False,
 ) -> None:
@@ -274,6 +297,7 @@ def check(
         purpose=purpose,
         as_of=parse_as_of(as_of),
         known_at=parse_known_at(registry, known_at),
+        actor=cli_actor(),
     )
     document = {
         "eligible": result.eligible,
@@ -292,7 +316,36 @@ def check(
     emit(json_output, document, human)
 
 
+@command
+def access_log(
+    person_id: Annotated[str, typer.Argument(help="18-character resident ID.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100_000)] = 1000,
+    db: Db = None,
+    json_output: Json = False,
+) -> None:
+    """Everyone who read a person's record: who, in which role, when and for what purpose."""
+    registry = open_registry(db)
+    person = standing.registered_person_id(registry, person_id)
+    rows = [record.as_dict() for _id, record in list_access(registry, person, limit=limit)]
+
+    def human() -> None:
+        table = Table("when", "who", "role", "organisation", "action", "purpose")
+        for row in rows:
+            table.add_row(
+                row["recorded_at"],
+                row["actor"],
+                row["role"],
+                row["organisation"] or "",
+                row["action"],
+                row["purpose"],
+            )
+        out.print(table)
+
+    emit(json_output, {"id": person, "access": rows}, human)
+
+
 def register(app: typer.Typer) -> None:
+    app.command("access-log")(access_log)
     app.command("init")(command(init))
     app.add_typer(catalogue_app, name="catalogue")
     app.add_typer(people_app, name="people")

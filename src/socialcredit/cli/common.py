@@ -7,6 +7,7 @@ exit 1 for a refusal and 2 for usage or unreadable input. Never a traceback for 
 """
 
 import functools
+import getpass
 import json
 import os
 import sys
@@ -29,6 +30,7 @@ from socialcredit.domain.errors import (
     SocialCreditError,
 )
 from socialcredit.domain.invariant import InvariantViolation
+from socialcredit.services.access import Actor
 from socialcredit.services.clock import parse_timestamp
 from socialcredit.services.registry import Registry
 from socialcredit.settings import load_settings
@@ -39,6 +41,7 @@ __all__ = [
     "Db",
     "Json",
     "KnownAt",
+    "cli_actor",
     "command",
     "emit",
     "err",
@@ -88,6 +91,15 @@ def set_global_db(url: str | None) -> None:
 
 def database_url(db: str | None) -> str:
     return db or _state["db"] or os.environ.get("SOCIALCREDIT_DB") or DEFAULT_DB
+
+
+def cli_actor() -> Actor:
+    """Whoever runs the command line: an operator of the management office."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        login = str(os.getuid())
+    return Actor(f"cli:{login}", "clerk", "Social Credit Management Office")
 
 
 def open_registry(db: str | None, *, setting_up: bool = False) -> Registry:

@@ -9,6 +9,7 @@ import polars as pl
 
 from socialcredit.batch.population import grade_population, sql_aggregates
 from socialcredit.files.writers import write_table
+from socialcredit.services.access import LOCAL, Actor, record_bulk_access
 from socialcredit.services.registry import Registry
 from socialcredit.store import repository
 
@@ -28,9 +29,18 @@ def population_scores(
 
 
 def export_scores(
-    registry: Registry, path: Path, *, as_of: date | None = None, known_at: datetime | None = None
+    registry: Registry,
+    path: Path,
+    *,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+    actor: Actor = LOCAL,
+    purpose: str = "scores export",
 ) -> dict[str, Any]:
-    """Write the scores export (CSV, JSON Lines or Parquet by extension)."""
+    """Write the scores export (CSV, JSON Lines or Parquet by extension).
+
+    Every exported row is a read of that person's data, so each one is logged.
+    """
     day = as_of or registry.clock.today()
     scores = population_scores(registry, as_of=day, known_at=known_at)
     frame = scores
@@ -38,6 +48,7 @@ def export_scores(
         # The contract spells the flag true/false in text formats.
         frame = scores.with_columns(pl.col("blacklisted").cast(pl.String).str.to_lowercase())
     write_table(frame, path)
+    record_bulk_access(registry, actor, scores["id"], "export", purpose)
     return {"path": str(path), "as_of": day.isoformat(), "people": scores.height}
 
 

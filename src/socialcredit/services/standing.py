@@ -14,11 +14,12 @@ from socialcredit.domain.ids import normalise_person_id, person_id_problem
 from socialcredit.domain.invariant import invariant
 from socialcredit.domain.policy import check_policy, find_policy
 from socialcredit.domain.scoring import Entry, Standing, counts_on, standing_on, why_on
+from socialcredit.services.access import LOCAL, Actor, record_access
 from socialcredit.services.models import CheckResult, ScoreResult, Statement, StatementEntry
 from socialcredit.services.registry import Registry
 from socialcredit.store import repository
 
-__all__ = ["check", "score", "statement"]
+__all__ = ["OFFICE_ENQUIRY", "check", "registered_person_id", "score", "statement"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +30,40 @@ class _Record:
     standing: Standing
 
 
+OFFICE_ENQUIRY = "office enquiry"
+
+
+def _log(
+    registry: Registry,
+    actor: Actor,
+    record: "_Record",
+    action: str,
+    purpose: str,
+    known_at: datetime | None,
+    **detail: Any,
+) -> None:
+    asked = {
+        "as_of": record.standing.as_of.isoformat(),
+        "known_at": None if known_at is None else known_at.isoformat(),
+        **detail,
+    }
+    record_access(registry, actor, record.person["id"], action, purpose, asked)
+
+
 def _person_id(registry: Registry, raw: str) -> str:
     problem = person_id_problem(raw, registry.clock.today())
     if problem is not None:
         raise InvalidPersonIdError(f"{raw.strip()!r} is not a valid resident ID: {problem}")
     return normalise_person_id(raw)
+
+
+def registered_person_id(registry: Registry, raw: str) -> str:
+    """The normalised ID of a registered person; refuses invalid or unknown IDs (exit 1)."""
+    person_id = _person_id(registry, raw)
+    with registry.database.read() as connection:
+        if repository.get_person(connection, person_id) is None:
+            raise UnknownPersonError(f"{person_id} is not registered")
+    return person_id
 
 
 def _record(
@@ -58,10 +88,13 @@ def score(
     *,
     as_of: date | None = None,
     known_at: datetime | None = None,
+    actor: Actor = LOCAL,
+    purpose: str = OFFICE_ENQUIRY,
 ) -> ScoreResult:
-    """Score, grade and blacklist of one person on ``as_of`` (default today)."""
+    """Score, grade and blacklist of one person on ``as_of`` (default today); logged."""
     record = _record(registry, person_id, as_of, known_at)
     standing = record.standing
+    _log(registry, actor, record, "score", purpose, known_at)
     return ScoreResult(
         id=record.person["id"],
         as_of=standing.as_of,
@@ -107,10 +140,13 @@ def statement(
     *,
     as_of: date | None = None,
     known_at: datetime | None = None,
+    actor: Actor = LOCAL,
+    purpose: str = OFFICE_ENQUIRY,
 ) -> Statement:
-    """Every entry that occurred by ``as_of``, whether and why it counts, and the total."""
+    """Every entry that occurred by ``as_of``, whether and why it counts, and the total; logged."""
     record = _record(registry, person_id, as_of, known_at)
     standing = record.standing
+    _log(registry, actor, record, "statement", purpose, known_at)
     lines = tuple(_statement_entry(registry, entry, standing.as_of) for entry in record.entries)
     result = Statement(
         id=record.person["id"],
@@ -141,12 +177,28 @@ def check(
     purpose: str,
     as_of: date | None = None,
     known_at: datetime | None = None,
+    actor: Actor = LOCAL,
 ) -> CheckResult:
-    """Is the person eligible under ``policy_code``? An answer with reasons, not a record."""
+    """Is the person eligible under ``policy_code``? An answer with reasons, not a record.
+
+    The question, its purpose and the answer go into the person's access log.
+    """
     day = as_of or registry.clock.today()
     policy = find_policy(registry.in_force(day), policy_code)
     record = _record(registry, person_id, day, known_at)
     answer = check_policy(record.catalogue, policy, record.standing)
+    reasons = [reason.as_dict() for reason in answer.reasons]
+    _log(
+        registry,
+        actor,
+        record,
+        "check",
+        purpose,
+        known_at,
+        policy=policy.code,
+        eligible=answer.eligible,
+        reasons=reasons,
+    )
     return CheckResult(
         id=record.person["id"],
         policy=policy.code,

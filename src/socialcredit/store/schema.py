@@ -32,6 +32,11 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "UTCDateTime",
+    "access_log",
+    "idempotency_keys",
+    "sessions",
+    "users",
+    "verifier_grants",
     "catalogue_versions",
     "entries",
     "entry_changes",
@@ -171,4 +176,71 @@ rejections = Table(
     Column("message", Text, nullable=False),
     Column("record", Text, nullable=False),  # the original row as JSON, so nothing is lost
     Column("recorded_at", UTCDateTime, nullable=False),
+)
+
+# --- accounts and the access log (migration 0002) -------------------------------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("agency", String(64)),  # role agency: the agency it reports for
+    Column("person_id", String(18)),  # role resident: the person it is
+    Column("organisation", Text),  # role verifier: the bank, employer or school
+    Column("secret_hash", Text, nullable=False),  # argon2 hash of the token; never the token
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    CheckConstraint(
+        "role IN ('agency', 'clerk', 'resident', 'verifier', 'admin', 'auditor')", name="role"
+    ),
+)
+
+verifier_grants = Table(
+    "verifier_grants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("policy", String(64), nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id", "policy", "purpose"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # sha256 of the cookie value
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("request_sha256", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+)
+
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", String(18), nullable=False),
+    Column("actor", String(128), nullable=False),  # user name, or cli:<login>
+    Column("role", String(16), nullable=False),
+    Column("organisation", Text),
+    Column("action", String(32), nullable=False),  # score | statement | check | export | ...
+    Column("purpose", Text, nullable=False),
+    Column("detail", Text),  # JSON: the policy and answer of a check, the as_of asked, ...
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index(None, "person_id", "recorded_at"),
 )

@@ -1,0 +1,148 @@
+"""Who looked at whose record, when and why: the access log every read path writes.
+
+DESIGN.md principle 2: a person sees their whole record, including everyone who looked at it
+and why. Each read of a person's data (score, statement, check, export row) appends one row
+with the actor, their role and organisation, the action and the declared purpose.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import insert, select
+
+from socialcredit.services.registry import Registry
+from socialcredit.store.bulk import insert_rows
+from socialcredit.store.schema import access_log
+
+__all__ = ["LOCAL", "AccessRecord", "Actor", "list_access", "record_access", "record_bulk_access"]
+
+ACCESS_COLUMNS = (
+    "person_id",
+    "actor",
+    "role",
+    "organisation",
+    "action",
+    "purpose",
+    "detail",
+    "recorded_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is asking: a user of the API or the portal, or an operator at the command line."""
+
+    name: str
+    role: str  # agency | clerk | resident | verifier | admin | auditor
+    organisation: str | None = None
+    agency: str | None = None
+    person_id: str | None = None
+
+
+# The default for library callers that do not say who they are: still logged, never skipped.
+LOCAL = Actor("local", "clerk", "Social Credit Management Office")
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRecord:
+    person_id: str
+    actor: str
+    role: str
+    organisation: str | None
+    action: str
+    purpose: str
+    detail: dict[str, Any] | None
+    recorded_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "person_id": self.person_id,
+            "actor": self.actor,
+            "role": self.role,
+            "organisation": self.organisation,
+            "action": self.action,
+            "purpose": self.purpose,
+            "detail": self.detail,
+            "recorded_at": self.recorded_at.isoformat(),
+        }
+
+
+def record_access(
+    registry: Registry,
+    actor: Actor,
+    person_id: str,
+    action: str,
+    purpose: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append one access row in its own transaction."""
+    with registry.database.write() as connection:
+        connection.execute(
+            insert(access_log).values(
+                person_id=person_id,
+                actor=actor.name,
+                role=actor.role,
+                organisation=actor.organisation,
+                action=action,
+                purpose=purpose,
+                detail=None
+                if detail is None
+                else json.dumps(detail, ensure_ascii=False, default=str),
+                recorded_at=registry.clock.now(),
+            )
+        )
+
+
+def record_bulk_access(
+    registry: Registry,
+    actor: Actor,
+    person_ids: Sequence[str] | pl.Series,
+    action: str,
+    purpose: str,
+) -> int:
+    """One access row per person (an export), written in bulk."""
+    ids = pl.Series("person_id", person_ids, dtype=pl.String)
+    moment = registry.clock.now().replace(tzinfo=None)
+    frame = pl.DataFrame({"person_id": ids}).with_columns(
+        actor=pl.lit(actor.name),
+        role=pl.lit(actor.role),
+        organisation=pl.lit(actor.organisation, dtype=pl.String),
+        action=pl.lit(action),
+        purpose=pl.lit(purpose),
+        detail=pl.lit(None, dtype=pl.String),
+        recorded_at=pl.lit(moment, dtype=pl.Datetime("us")),
+    )
+    with registry.database.write() as connection:
+        return insert_rows(connection, "access_log", frame, ACCESS_COLUMNS)
+
+
+def list_access(
+    registry: Registry, person_id: str, *, limit: int = 1000, before_id: int | None = None
+) -> list[tuple[int, AccessRecord]]:
+    """The newest ``limit`` access rows of a person (older than ``before_id``), newest first."""
+    query = select(access_log).where(access_log.c.person_id == person_id)
+    if before_id is not None:
+        query = query.where(access_log.c.id < before_id)
+    query = query.order_by(access_log.c.id.desc()).limit(limit)
+    with registry.database.read() as connection:
+        rows = connection.execute(query).all()
+    return [
+        (
+            row.id,
+            AccessRecord(
+                row.person_id,
+                row.actor,
+                row.role,
+                row.organisation,
+                row.action,
+                row.purpose,
+                None if row.detail is None else json.loads(row.detail),
+                row.recorded_at,
+            ),
+        )
+        for row in rows
+    ]

@@ -24,6 +24,7 @@ from socialcredit.store.schema import (
 __all__ = [
     "IN_CHUNK",
     "add_import_counts",
+    "driver_rows",
     "count_people",
     "fetch_entry_keys",
     "fetch_people",
@@ -39,6 +40,19 @@ __all__ = [
 
 # Bound the number of values in one IN (...) list: SQLite allows 32,766 parameters.
 IN_CHUNK = 10_000
+
+
+def driver_rows(connection: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
+    """Run ``query`` through the driver's cursor: plain tuples, no per-row result processing.
+
+    For hundreds of thousands of rows this is several times faster than SQLAlchemy rows. Only
+    for internal queries whose parameters are dates, numbers or codes: they are rendered inline.
+    Types come back as the driver gives them (SQLite: dates as text, booleans as 0/1).
+    """
+    sql = str(query.compile(connection, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(sql)
+    return cursor.fetchall()  # type: ignore[no-any-return]
 
 
 def _chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
@@ -134,7 +148,7 @@ def person_ids(connection: Connection, known_at: datetime | None = None) -> pl.D
     query = select(people.c.id).order_by(people.c.id)
     if known_at is not None:
         query = query.where(people.c.registered_at <= known_at)
-    ids = connection.execute(query).scalars().all()
+    ids = [row[0] for row in driver_rows(connection, query)]
     return pl.DataFrame({"id": ids}, schema={"id": pl.String})
 
 

@@ -27,6 +27,13 @@ class Settings:
     sqlite_busy_timeout_ms: int = 5000
     sqlite_cache_mib: int = 256
     now: str = ""
+    api_max_events: int = 10_000
+    api_max_request_bytes: int = 16 * 1024**2
+    api_max_upload_bytes: int = 1 * GIB
+    api_max_page_size: int = 500
+    verifier_checks_per_minute: int = 20
+    token_cache_seconds: int = 30
+    session_minutes: int = 480
 
     def with_changes(self, **changes: Any) -> "Settings":
         return replace(self, **changes)
@@ -45,6 +52,19 @@ SETTING_HELP: Mapping[str, str] = {
     "reservation).",
     "now": "Pin the registry clock to this ISO-8601 timestamp (testing and replays); empty "
     "means the real clock.",
+    "api_max_events": "The most events in one JSON request to POST /api/v1/events; more is "
+    "refused whole (413, too-many-events). Larger batches go through /api/v1/events/bulk.",
+    "api_max_request_bytes": "The largest HTTP request body accepted (but bulk uploads), checked "
+    "before the body is read; larger is refused (413).",
+    "api_max_upload_bytes": "The largest request body of a bulk upload (POST "
+    "/api/v1/events/bulk); it is streamed to a temporary file, never held in memory.",
+    "api_max_page_size": "The most items one page of a list endpoint returns; a larger "
+    "?limit= is lowered to it.",
+    "verifier_checks_per_minute": "Policy checks one verifier account may ask per minute, per "
+    "server process (429 with Retry-After beyond it), so that nobody can screen the population.",
+    "token_cache_seconds": "How long a verified API token is trusted from memory before its "
+    "account is read again; bounds how late another process sees a revocation (0: never cache).",
+    "session_minutes": "Lifetime of a portal login session (cookie), in minutes.",
 }
 
 _BOUNDS = {
@@ -54,6 +74,13 @@ _BOUNDS = {
     "max_rows_per_file": (1, 1_000_000_000),
     "sqlite_busy_timeout_ms": (0, 600_000),
     "sqlite_cache_mib": (2, 65_536),
+    "api_max_events": (1, 100_000),
+    "api_max_request_bytes": (1024, GIB),
+    "api_max_upload_bytes": (1024, 64 * GIB),
+    "api_max_page_size": (1, 10_000),
+    "verifier_checks_per_minute": (1, 1_000_000),
+    "token_cache_seconds": (0, 3600),
+    "session_minutes": (5, 10_080),
 }
 
 

@@ -27,6 +27,7 @@ from socialcredit.services.columnar import (
 __all__ = [
     "EVENT_COLUMNS",
     "EVENT_REQUIRED",
+    "NOT_YOUR_AGENCY",
     "CatalogueFrames",
     "catalogue_frames",
     "classify_keys",
@@ -37,6 +38,9 @@ __all__ = [
 EVENT_REQUIRED = ("agency", "event_id", "person_id", "rule", "occurred_on")
 EVENT_COLUMNS = (*EVENT_REQUIRED, "evidence")
 CONTENT = ("person_id", "rule", "occurred_on", "evidence")
+# Rows submitted by an account bound to one agency (the HTTP API) that name another agency.
+# Judged right after the text checks: a row the account may not send is not looked at further.
+NOT_YOUR_AGENCY = "not-your-agency"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,11 +168,13 @@ def judge_events(
     *,
     today: date,
     max_field_chars: int,
+    bound_agency: str | None = None,
 ) -> pl.DataFrame:
     """Add ``reason`` and ``message`` (null for rows that pass) and the entry's derived fields.
 
     ``batch`` is the output of ``normalise_events``; ``people`` holds (id, public_servant) for
-    at least every registered person the batch names.
+    at least every registered person the batch names. With ``bound_agency`` (an agency's
+    account), a row naming any other agency is rejected with ``not-your-agency``.
     """
     frame = _join_catalogue(batch, frames, people).with_columns(version=_version_name(frames))
     born = birth_date_expr(pl.col("n_person_id"))
@@ -254,7 +260,21 @@ def judge_events(
             ),
         ),
     ]
+    if bound_agency is not None:
+        checks.insert(3, _not_your_agency(bound_agency))
     return apply_checks(frame, checks).with_columns(_derived())
+
+
+def _not_your_agency(bound_agency: str) -> Check:
+    return Check(
+        NOT_YOUR_AGENCY,
+        pl.col("n_agency") != pl.lit(bound_agency),
+        pl.format(
+            "agency {} is not the agency of this account ({})",
+            pl.col("n_agency"),
+            pl.lit(bound_agency),
+        ),
+    )
 
 
 def _derived() -> list[pl.Expr]:

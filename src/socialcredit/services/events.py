@@ -7,6 +7,7 @@ and the import's counters together.
 """
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +32,11 @@ from socialcredit.services.registry import Registry
 from socialcredit.store import repository
 from socialcredit.store.bulk import ENTRY_COLUMNS, insert_entries
 
-__all__ = ["import_events", "import_event_frame"]
+__all__ = ["RowOutcomes", "import_events", "import_event_frame"]
+
+# Called once per written batch with its rows' ``row``, ``outcome``, ``reason`` and ``message``
+# (the HTTP API answers per row with them).
+RowOutcomes = Callable[[pl.DataFrame], None]
 
 
 @dataclass
@@ -120,7 +125,11 @@ def _record(
 
 
 def _judge(
-    registry: Registry, batch: pl.DataFrame, frames: CatalogueFrames, people: imports.PeopleLookup
+    registry: Registry,
+    batch: pl.DataFrame,
+    frames: CatalogueFrames,
+    people: imports.PeopleLookup,
+    bound_agency: str | None,
 ) -> pl.DataFrame:
     normal = normalise_events(batch)
     known = people.fetch(normal["n_person_id"])
@@ -130,6 +139,7 @@ def _judge(
         known,
         today=registry.clock.today(),
         max_field_chars=registry.settings.max_field_chars,
+        bound_agency=bound_agency,
     )
 
 
@@ -142,8 +152,14 @@ def import_event_frame(
     sha256: str | None = None,
     rejects: TableWriter | None = None,
     progress: imports.Progress | None = None,
+    bound_agency: str | None = None,
+    row_outcomes: RowOutcomes | None = None,
 ) -> EventImportResult:
-    """Import already-read rows (``row``, the file's columns, ``malformed``)."""
+    """Import already-read rows (``row``, the file's columns, ``malformed``).
+
+    ``bound_agency``: the rows come from an account of that agency; rows naming another are
+    rejected (``not-your-agency``). ``row_outcomes`` receives each batch's per-row outcomes.
+    """
     frames = catalogue_frames(registry.catalogues())
     people = imports.PeopleLookup(registry, names=("id", "public_servant"))
     with registry.database.write() as connection:
@@ -153,13 +169,15 @@ def import_event_frame(
     totals: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     for batch in imports.batches(raw, registry.settings.batch_rows):
-        judged = _judge(registry, batch, frames, people)
+        judged = _judge(registry, batch, frames, people, bound_agency)
         recorded_at = registry.clock.now()
         with registry.database.write() as connection:
             classified = _write_batch(connection, _Batch(judged, import_id, recorded_at))
             totals += _record(connection, classified, columns, import_id, recorded_at)
         rejected = classified.filter(pl.col("outcome") == "rejected")
         reasons.update(rejected["reason"].to_list())
+        if row_outcomes is not None:
+            row_outcomes(classified.select("row", "outcome", "reason", "message").sort("row"))
         if rejects is not None:
             rejects.write(imports.rejects_frame(rejected, columns))
         if progress is not None:

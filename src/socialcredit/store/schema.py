@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -32,6 +33,13 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "UTCDateTime",
+    "consents",
+    "contest_attachments",
+    "contest_steps",
+    "contests",
+    "notice_deliveries",
+    "notices",
+    "purges",
     "access_log",
     "idempotency_keys",
     "sessions",
@@ -116,6 +124,7 @@ people = Table(
     Column("public_servant", Boolean, nullable=False),
     Column("registered_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("email", Text),  # optional: where notices are sent (migration 0003)
 )
 
 person_changes = Table(
@@ -128,6 +137,7 @@ person_changes = Table(
     Column("public_servant", Boolean, nullable=False),
     Column("import_id", Integer, ForeignKey("imports.id")),
     Column("recorded_at", UTCDateTime, nullable=False),
+    Column("email", Text),
 )
 
 entries = Table(
@@ -147,6 +157,11 @@ entries = Table(
     Column("grade_cap", String(16)),
     Column("import_id", Integer),
     Column("recorded_at", UTCDateTime, nullable=False),
+    # Migration 0003: points the rule's yearly cap cut from this entry (it still shows), and
+    # the event this one corrects or repairs (same agency's event_id), if any.
+    Column("points_cut", Integer, nullable=False, server_default="0"),
+    Column("corrects", Text),
+    Column("repairs", Text),
     # The idempotency key of DESIGN section 3: held for good once accepted.
     UniqueConstraint("agency", "event_id"),
     # Statements and per-person scores read one person's entries.
@@ -243,4 +258,98 @@ access_log = Table(
     Column("detail", Text),  # JSON: the policy and answer of a check, the as_of asked, ...
     Column("recorded_at", UTCDateTime, nullable=False),
     Index(None, "person_id", "recorded_at"),
+)
+
+
+# --- due process (migration 0003) ------------------------------------------------------------
+
+contests = Table(
+    "contests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entry_id", Integer, ForeignKey("entries.id"), nullable=False, index=True),
+    Column("opened_by", String(128), nullable=False),
+    Column("opened_role", String(16), nullable=False),
+    Column("grounds", Text),  # personal: purged after the archive period
+    Column("answer_due", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+)
+
+contest_steps = Table(
+    "contest_steps",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("contest_id", Integer, ForeignKey("contests.id"), nullable=False, index=True),
+    Column("step", String(16), nullable=False),  # answered | decided | expired
+    Column("outcome", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("corrected_by", Text),  # the correcting event_id, for outcome 'corrected'
+    Column("recorded_at", UTCDateTime, nullable=False),
+    CheckConstraint(
+        "outcome IN ('verified', 'corrected', 'withdrawn', 'upheld', 'overturned')",
+        name="outcome",
+    ),
+)
+
+contest_attachments = Table(
+    "contest_attachments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("contest_id", Integer, ForeignKey("contests.id"), nullable=False, index=True),
+    Column("filename", Text, nullable=False),
+    Column("content_type", String(128), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary),  # personal: purged (set to NULL) after the archive period
+    Column("recorded_at", UTCDateTime, nullable=False),
+)
+
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", String(18), nullable=False),
+    Column("kind", String(24), nullable=False),  # entry | adverse-action | contest
+    Column("entry_id", Integer),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("detail", Text),  # JSON
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index(None, "person_id", "id"),
+)
+
+notice_deliveries = Table(
+    "notice_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("notice_id", Integer, ForeignKey("notices.id"), nullable=False, index=True),
+    Column("channel", String(16), nullable=False),  # file | smtp
+    Column("address", Text),
+    Column("status", String(16), nullable=False),  # sent | failed
+    Column("error", Text),
+    Column("recorded_at", UTCDateTime, nullable=False),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", String(18), nullable=False),
+    Column("organisation", Text, nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("action", String(8), nullable=False),  # grant | revoke
+    Column("actor", String(128), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index(None, "person_id", "organisation"),
+    CheckConstraint("action IN ('grant', 'revoke')", name="action"),
+)
+
+purges = Table(
+    "purges",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entry_id", Integer, ForeignKey("entries.id"), nullable=False, index=True),
+    Column("fields", Text, nullable=False),  # which personal fields were purged
+    Column("recorded_at", UTCDateTime, nullable=False),
 )

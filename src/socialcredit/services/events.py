@@ -34,8 +34,8 @@ from socialcredit.store.bulk import ENTRY_COLUMNS, insert_entries
 
 __all__ = ["RowOutcomes", "import_events", "import_event_frame"]
 
-# Called once per written batch with its rows' ``row``, ``outcome``, ``reason`` and ``message``
-# (the HTTP API answers per row with them).
+# Called once per written batch with the judged rows: ``row``, ``outcome``, ``reason``,
+# ``message`` and the normalised fields (``n_event_id``, ...); the HTTP API answers per row.
 RowOutcomes = Callable[[pl.DataFrame], None]
 
 
@@ -177,7 +177,7 @@ def import_event_frame(
         rejected = classified.filter(pl.col("outcome") == "rejected")
         reasons.update(rejected["reason"].to_list())
         if row_outcomes is not None:
-            row_outcomes(classified.select("row", "outcome", "reason", "message").sort("row"))
+            row_outcomes(classified)
         if rejects is not None:
             rejects.write(imports.rejects_frame(rejected, columns))
         if progress is not None:

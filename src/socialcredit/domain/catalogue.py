@@ -14,7 +14,15 @@ from datetime import date
 from hashlib import sha256
 from typing import Any
 
-from socialcredit.domain.durations import Duration, parse_duration
+from socialcredit.domain.catalogue_checks import (
+    Problems,
+    duration_field,
+    integer_field,
+    list_of_mappings,
+    text_field,
+    unknown_keys,
+)
+from socialcredit.domain.durations import Duration
 from socialcredit.domain.errors import CatalogueInvalidError
 from socialcredit.domain.protected import protected_ground_matches
 
@@ -33,11 +41,7 @@ APPLIES_TO = ("everyone", "public-servants")
 AGENCY_CODE = re.compile(r"[a-z0-9-]+", re.ASCII)
 RULE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
 POLICY_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
-TEXT_CHARS_MAX = 2000
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
-# Descriptive keys are allowed and kept; any other unknown key is refused, because a typo such
-# as ``grade_capp`` would otherwise silently drop a sanction.
-_DOC_KEYS = frozenset({"description", "notes", "source", "title_zh", "name_zh", "legal_basis_zh"})
 _TOP_KEYS = frozenset(
     {"version", "effective_from", "base_score", "grades", "agencies", "rules", "policies", "title"}
 )
@@ -53,6 +57,8 @@ _RULE_KEYS = frozenset(
         "reporters",
         "legal_basis",
         "applies_to",
+        "repair_rule",
+        "max_points_per_year",
     }
 )
 
@@ -86,6 +92,12 @@ class Rule:
     blacklist_for: Duration | None = None
     title_zh: str | None = None
     description: str | None = None
+    # The rule an agency reports when the conduct is repaired (a debtor pays): the original
+    # entry then ends on the repair's date and the repair entry counts from it.
+    repair_rule: str | None = None
+    # The most points (in absolute value) this rule gives one person in a calendar year;
+    # events beyond it are accepted and shown and add nothing.
+    max_points_per_year: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +107,9 @@ class Policy:
     min_grade: str | None = None
     not_blacklisted: bool = False
     title_zh: str | None = None
+    # A mandated policy may be checked without the person's consent (e.g. the employing
+    # bureau asking civil-service-promotion); every other check needs recorded consent.
+    mandated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,75 +161,15 @@ def _json_default(value: object) -> str:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-class _Problems:
-    """Collects one-line problems, each prefixed with where it was found."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def add(self, where: str, message: str) -> None:
-        self.lines.append(f"{where}: {message}")
-
-
-def _text(problems: _Problems, where: str, value: object, *, required: bool = True) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            problems.add(where, "is required and must be non-empty text")
-        return None
-    if not isinstance(value, str):
-        problems.add(where, f"must be text, got {type(value).__name__} {value!r}")
-        return None
-    if len(value) > TEXT_CHARS_MAX:
-        problems.add(where, f"is {len(value)} characters, the limit is {TEXT_CHARS_MAX}")
-        return None
-    return value.strip()
-
-
-def _integer(problems: _Problems, where: str, value: object) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        problems.add(where, f"must be an integer, got {value!r}")
-        return None
-    return value
-
-
-def _duration(problems: _Problems, where: str, value: object) -> Duration | None:
-    try:
-        return parse_duration(value)  # type: ignore[arg-type]
-    except ValueError as error:
-        problems.add(where, str(error))
-        return None
-
-
-def _unknown_keys(
-    problems: _Problems, where: str, item: Mapping[str, Any], allowed: frozenset[str]
-) -> None:
-    for key in item:
-        if key not in allowed and key not in _DOC_KEYS:
-            problems.add(where, f"unknown field {key!r}")
-
-
-def _list_of_mappings(problems: _Problems, where: str, value: object) -> list[Mapping[str, Any]]:
-    if not isinstance(value, list):
-        problems.add(where, "must be a list")
-        return []
-    good = []
-    for index, item in enumerate(value):
-        if isinstance(item, Mapping):
-            good.append(item)
-        else:
-            problems.add(f"{where}[{index}]", "must be a mapping")
-    return good
-
-
-def _parse_bands(problems: _Problems, value: object) -> tuple[Band, ...]:
-    items = _list_of_mappings(problems, "grades", value)
+def _parse_bands(problems: Problems, value: object) -> tuple[Band, ...]:
+    items = list_of_mappings(problems, "grades", value)
     if not items and isinstance(value, list):
         problems.add("grades", "needs at least one grade")
     bands: list[Band] = []
     for index, item in enumerate(items):
         where = f"grades[{index}]"
-        _unknown_keys(problems, where, item, frozenset({"grade", "min"}))
-        name = _text(problems, f"{where}: grade", item.get("grade"))
+        unknown_keys(problems, where, item, frozenset({"grade", "min"}))
+        name = text_field(problems, f"{where}: grade", item.get("grade"))
         last = index == len(items) - 1
         lower: int | None = None
         if last:
@@ -223,7 +178,7 @@ def _parse_bands(problems: _Problems, value: object) -> tuple[Band, ...]:
         elif "min" not in item or item.get("min") is None:
             problems.add(where, "only the last grade may have no min")
         else:
-            lower = _integer(problems, f"{where}: min", item["min"])
+            lower = integer_field(problems, f"{where}: min", item["min"])
         if name is not None:
             bands.append(Band(name, lower))
     names = [band.grade for band in bands]
@@ -235,19 +190,19 @@ def _parse_bands(problems: _Problems, value: object) -> tuple[Band, ...]:
     return tuple(bands)
 
 
-def _parse_agencies(problems: _Problems, value: object) -> dict[str, Agency]:
+def _parse_agencies(problems: Problems, value: object) -> dict[str, Agency]:
     agencies: dict[str, Agency] = {}
-    for index, item in enumerate(_list_of_mappings(problems, "agencies", value)):
+    for index, item in enumerate(list_of_mappings(problems, "agencies", value)):
         code = item.get("code")
         where = f"agencies[{index}]" + (f" ({code})" if isinstance(code, str) else "")
-        _unknown_keys(problems, where, item, frozenset({"code", "name"}))
+        unknown_keys(problems, where, item, frozenset({"code", "name"}))
         if not isinstance(code, str) or not AGENCY_CODE.fullmatch(code):
             problems.add(where, f"code must be lowercase letters, digits and '-', got {code!r}")
             continue
         if code in agencies:
             problems.add(where, f"agency code {code!r} is listed more than once")
-        name = _text(problems, f"{where}: name", item.get("name"))
-        name_zh = _text(problems, f"{where}: name_zh", item.get("name_zh"), required=False)
+        name = text_field(problems, f"{where}: name", item.get("name"))
+        name_zh = text_field(problems, f"{where}: name_zh", item.get("name_zh"), required=False)
         agencies[code] = Agency(code, name or code, name_zh)
     return agencies
 
@@ -258,7 +213,7 @@ def _rule_texts(rule: Rule) -> list[tuple[str, str]]:
     return fields
 
 
-def _check_protected(problems: _Problems, where: str, rule: Rule, extra: Sequence[str]) -> None:
+def _check_protected(problems: Problems, where: str, rule: Rule, extra: Sequence[str]) -> None:
     for field_name, text in [*_rule_texts(rule), *(("legal_basis_zh", t) for t in extra)]:
         for ground, term in protected_ground_matches(text):
             problems.add(
@@ -269,18 +224,18 @@ def _check_protected(problems: _Problems, where: str, rule: Rule, extra: Sequenc
 
 
 def _parse_rule(
-    problems: _Problems,
+    problems: Problems,
     where: str,
     item: Mapping[str, Any],
     grades: Sequence[str],
     agencies: Mapping[str, Agency],
 ) -> Rule | None:
-    _unknown_keys(problems, where, item, _RULE_KEYS)
-    title = _text(problems, f"{where}: title", item.get("title"))
-    category = _text(problems, f"{where}: category", item.get("category"))
-    points = _integer(problems, f"{where}: points", item.get("points"))
-    counts_for = _duration(problems, f"{where}: counts_for", item.get("counts_for"))
-    legal_basis = _text(problems, f"{where}: legal_basis", item.get("legal_basis"))
+    unknown_keys(problems, where, item, _RULE_KEYS)
+    title = text_field(problems, f"{where}: title", item.get("title"))
+    category = text_field(problems, f"{where}: category", item.get("category"))
+    points = integer_field(problems, f"{where}: points", item.get("points"))
+    counts_for = duration_field(problems, f"{where}: counts_for", item.get("counts_for"))
+    legal_basis = text_field(problems, f"{where}: legal_basis", item.get("legal_basis"))
     applies_to = item.get("applies_to", "everyone")
     if applies_to not in APPLIES_TO:
         problems.add(
@@ -291,7 +246,7 @@ def _parse_rule(
         problems.add(f"{where}: grade_cap", f"{grade_cap!r} is not a grade of this catalogue")
     blacklist_for = None
     if item.get("blacklist_for") is not None:
-        blacklist_for = _duration(problems, f"{where}: blacklist_for", item["blacklist_for"])
+        blacklist_for = duration_field(problems, f"{where}: blacklist_for", item["blacklist_for"])
     reporters = item.get("reporters")
     if not isinstance(reporters, list) or not reporters:
         problems.add(f"{where}: reporters", "must be a non-empty list of agency codes")
@@ -303,8 +258,11 @@ def _parse_rule(
             problems.add(f"{where}: reporters", f"{reporter!r} is not an agency of this version")
     if len(set(map(str, reporters))) != len(reporters):
         problems.add(f"{where}: reporters", "lists an agency more than once")
-    title_zh = _text(problems, f"{where}: title_zh", item.get("title_zh"), required=False)
-    description = _text(problems, f"{where}: description", item.get("description"), required=False)
+    title_zh = text_field(problems, f"{where}: title_zh", item.get("title_zh"), required=False)
+    description = text_field(
+        problems, f"{where}: description", item.get("description"), required=False
+    )
+    repair_rule, yearly_cap = _repair_and_cap(problems, where, item)
     if None in (title, category, points, counts_for, legal_basis) or applies_to not in APPLIES_TO:
         return None
     rule = Rule(
@@ -320,17 +278,50 @@ def _parse_rule(
         blacklist_for=blacklist_for,
         title_zh=title_zh,
         description=description,
+        repair_rule=repair_rule,
+        max_points_per_year=yearly_cap,
     )
     extra = [item["legal_basis_zh"]] if isinstance(item.get("legal_basis_zh"), str) else []
     _check_protected(problems, where, rule, extra)
     return rule
 
 
+def _repair_and_cap(
+    problems: Problems, where: str, item: Mapping[str, Any]
+) -> tuple[str | None, int | None]:
+    repair_rule = item.get("repair_rule")
+    if repair_rule is not None and (
+        not isinstance(repair_rule, str) or not RULE_CODE.fullmatch(repair_rule)
+    ):
+        problems.add(f"{where}: repair_rule", f"must be a rule code, got {repair_rule!r}")
+        repair_rule = None
+    if repair_rule is not None and repair_rule == item.get("code"):
+        problems.add(f"{where}: repair_rule", "a rule cannot repair itself")
+        repair_rule = None
+    cap = item.get("max_points_per_year")
+    if cap is not None:
+        cap = integer_field(problems, f"{where}: max_points_per_year", cap)
+        if cap is not None and cap <= 0:
+            problems.add(f"{where}: max_points_per_year", f"must be positive, got {cap}")
+            cap = None
+    return repair_rule, cap
+
+
+def _check_repair_rules(problems: Problems, rules: Mapping[str, Rule]) -> None:
+    """Every named repair rule exists in the same version."""
+    for index, rule in enumerate(rules.values()):
+        if rule.repair_rule is not None and rule.repair_rule not in rules:
+            problems.add(
+                f"rules[{index}] ({rule.code}): repair_rule",
+                f"{rule.repair_rule!r} is not a rule of this version",
+            )
+
+
 def _parse_rules(
-    problems: _Problems, value: object, grades: Sequence[str], agencies: Mapping[str, Agency]
+    problems: Problems, value: object, grades: Sequence[str], agencies: Mapping[str, Agency]
 ) -> dict[str, Rule]:
     rules: dict[str, Rule] = {}
-    for index, item in enumerate(_list_of_mappings(problems, "rules", value)):
+    for index, item in enumerate(list_of_mappings(problems, "rules", value)):
         code = item.get("code")
         where = f"rules[{index}]" + (f" ({code})" if isinstance(code, str) else "")
         if not isinstance(code, str) or not RULE_CODE.fullmatch(code):
@@ -341,15 +332,16 @@ def _parse_rules(
         rule = _parse_rule(problems, where, item, grades, agencies)
         if rule is not None:
             rules[code] = rule
+    _check_repair_rules(problems, rules)
     return rules
 
 
 def _parse_policy(
-    problems: _Problems, where: str, item: Mapping[str, Any], grades: Sequence[str]
+    problems: Problems, where: str, item: Mapping[str, Any], grades: Sequence[str]
 ) -> Policy | None:
-    _unknown_keys(problems, where, item, frozenset({"code", "title", "requires"}))
-    title = _text(problems, f"{where}: title", item.get("title"))
-    requires = item.get("requires", {})
+    unknown_keys(problems, where, item, frozenset({"code", "title", "requires", "mandated"}))
+    title = text_field(problems, f"{where}: title", item.get("title"))
+    requires = item.get("requires") or {}  # requires: null means no requirements, as absent
     if not isinstance(requires, Mapping):
         problems.add(f"{where}: requires", "must be a mapping")
         return None
@@ -362,15 +354,20 @@ def _parse_policy(
     not_blacklisted = requires.get("not_blacklisted", False)
     if not isinstance(not_blacklisted, bool):
         problems.add(f"{where}: requires: not_blacklisted", "must be true or false")
-    title_zh = _text(problems, f"{where}: title_zh", item.get("title_zh"), required=False)
+    title_zh = text_field(problems, f"{where}: title_zh", item.get("title_zh"), required=False)
+    mandated = item.get("mandated", False)
+    if not isinstance(mandated, bool):
+        problems.add(f"{where}: mandated", "must be true or false")
     if title is None:
         return None
-    return Policy(str(item["code"]), title, min_grade, not_blacklisted is True, title_zh)
+    return Policy(
+        str(item["code"]), title, min_grade, not_blacklisted is True, title_zh, mandated is True
+    )
 
 
-def _parse_policies(problems: _Problems, value: object, grades: Sequence[str]) -> dict[str, Policy]:
+def _parse_policies(problems: Problems, value: object, grades: Sequence[str]) -> dict[str, Policy]:
     policies: dict[str, Policy] = {}
-    for index, item in enumerate(_list_of_mappings(problems, "policies", value)):
+    for index, item in enumerate(list_of_mappings(problems, "policies", value)):
         code = item.get("code")
         where = f"policies[{index}]" + (f" ({code})" if isinstance(code, str) else "")
         if not isinstance(code, str) or not POLICY_CODE.fullmatch(code):
@@ -384,8 +381,8 @@ def _parse_policies(problems: _Problems, value: object, grades: Sequence[str]) -
     return policies
 
 
-def _parse_header(problems: _Problems, document: Mapping[str, Any]) -> tuple[Any, Any, Any]:
-    _unknown_keys(problems, "catalogue", document, _TOP_KEYS)
+def _parse_header(problems: Problems, document: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    unknown_keys(problems, "catalogue", document, _TOP_KEYS)
     for key in ("version", "effective_from", "base_score", "grades", "agencies", "rules"):
         if key not in document:
             problems.add(key, "is required")
@@ -411,7 +408,7 @@ def _parse_header(problems: _Problems, document: Mapping[str, Any]) -> tuple[Any
         problems.add("effective_from", f"must be a date YYYY-MM-DD, got {effective_from!r}")
     base_score = None
     if "base_score" in document:
-        base_score = _integer(problems, "base_score", document["base_score"])
+        base_score = integer_field(problems, "base_score", document["base_score"])
     return version, effective_from, base_score
 
 
@@ -419,7 +416,7 @@ def parse_catalogue(document: object, *, source: str = "catalogue") -> Catalogue
     """Validate ``document`` and build a ``Catalogue``; raises ``CatalogueInvalidError``."""
     if not isinstance(document, Mapping):
         raise CatalogueInvalidError(["the document must be a mapping of keys"], source=source)
-    problems = _Problems()
+    problems = Problems()
     version, effective_from, base_score = _parse_header(problems, document)
     bands = _parse_bands(problems, document.get("grades"))
     grades = [band.grade for band in bands]
@@ -446,8 +443,8 @@ def parse_catalogue(document: object, *, source: str = "catalogue") -> Catalogue
 def check_successor(loaded: Sequence[Catalogue], new: Catalogue) -> list[str]:
     """Problems with loading ``new`` after ``loaded`` (sorted by ``effective_from``).
 
-    An identical version already loaded is not a problem (loading it again changes nothing);
-    the caller detects that case first by version and digest.
+    The caller first skips a version identical to a loaded one (same version and digest):
+    loading it again changes nothing. Anything else with a loaded version string is refused.
     """
     problems: list[str] = []
     if not loaded:

@@ -6,6 +6,7 @@
     │   ├── UnknownPersonError       the ID is valid but nobody by it is registered
     │   ├── UnknownPolicyError       no such policy in the version in force
     │   ├── NoCatalogueError         the date is before every loaded catalogue version
+    │   ├── NoConsentError           a verifier lacks the person's consent for its purpose
     │   └── NotFoundError            another named thing does not exist
     └── InputError               exit 2: usage or unreadable input
         ├── CatalogueInvalidError    a catalogue fails validation; ``problems`` lists each
@@ -22,6 +23,7 @@ __all__ = [
     "InputError",
     "InvalidPersonIdError",
     "NoCatalogueError",
+    "NoConsentError",
     "NotFoundError",
     "RefusedError",
     "SocialCreditError",
@@ -89,3 +91,9 @@ class CatalogueInvalidError(InputError):
         first = self.problems[0] if self.problems else "invalid"
         more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
         super().__init__(f"{source}: {first}{more}")
+
+
+class NoConsentError(RefusedError):
+    """A verifier asked about a person without that person's consent for its purpose."""
+
+    code = "no-consent"

@@ -26,6 +26,7 @@ from socialcredit.services.columnar import (
 
 __all__ = [
     "EVENT_COLUMNS",
+    "EVENT_OPTIONAL",
     "EVENT_REQUIRED",
     "NOT_YOUR_AGENCY",
     "CatalogueFrames",
@@ -36,7 +37,9 @@ __all__ = [
 ]
 
 EVENT_REQUIRED = ("agency", "event_id", "person_id", "rule", "occurred_on")
-EVENT_COLUMNS = (*EVENT_REQUIRED, "evidence")
+# Optional: evidence, and the event_id this event corrects or repairs (services.event_references).
+EVENT_OPTIONAL = ("evidence", "corrects", "repairs")
+EVENT_COLUMNS = (*EVENT_REQUIRED, *EVENT_OPTIONAL)
 CONTENT = ("person_id", "rule", "occurred_on", "evidence")
 # Rows submitted by an account bound to one agency (the HTTP API) that name another agency.
 # Judged right after the text checks: a row the account may not send is not looked at further.
@@ -112,8 +115,8 @@ def catalogue_frames(catalogues: Sequence[Catalogue]) -> CatalogueFrames:
 
 def normalise_events(batch: pl.DataFrame) -> pl.DataFrame:
     """Trimmed key fields, an upper-case person ID, a parsed date, evidence empty -> null."""
-    if "evidence" not in batch.columns:
-        batch = batch.with_columns(evidence=pl.lit(None, dtype=pl.String))
+    absent = [name for name in EVENT_OPTIONAL if name not in batch.columns]
+    batch = batch.with_columns(pl.lit(None, dtype=pl.String).alias(name) for name in absent)
     occurred = stripped("occurred_on")
     well_formed = occurred.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
     return batch.with_columns(
@@ -125,6 +128,8 @@ def normalise_events(batch: pl.DataFrame) -> pl.DataFrame:
             occurred.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
         ),
         n_evidence=stripped("evidence"),
+        n_corrects=stripped("corrects"),
+        n_repairs=stripped("repairs"),
     )
 
 
@@ -169,8 +174,11 @@ def judge_events(
     today: date,
     max_field_chars: int,
     bound_agency: str | None = None,
+    extra_checks: Sequence[Check] = (),
 ) -> pl.DataFrame:
     """Add ``reason`` and ``message`` (null for rows that pass) and the entry's derived fields.
+
+    ``extra_checks`` are judged after the catalogue's (references to earlier events).
 
     ``batch`` is the output of ``normalise_events``; ``people`` holds (id, public_servant) for
     at least every registered person the batch names. With ``bound_agency`` (an agency's
@@ -262,6 +270,7 @@ def judge_events(
     ]
     if bound_agency is not None:
         checks.insert(3, _not_your_agency(bound_agency))
+    checks += extra_checks
     return apply_checks(frame, checks).with_columns(_derived())
 
 

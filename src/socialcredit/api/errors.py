@@ -1,0 +1,186 @@
+"""One JSON error shape for every failure: ``{"error": {"code", "message", "details"}}``.
+
+Operating errors of the services (``SocialCreditError``) keep their stable code and get the
+HTTP status of their kind; FastAPI's validation errors, Starlette's 404/405 and anything
+unexpected are turned into the same shape. A response never carries a traceback: an
+unexpected error is logged here with its traceback and answered ``500 internal``.
+"""
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from socialcredit.domain.errors import (
+    CatalogueInvalidError,
+    InputError,
+    InvalidPersonIdError,
+    NoCatalogueError,
+    NotFoundError,
+    RefusedError,
+    SocialCreditError,
+    UnknownPersonError,
+    UnknownPolicyError,
+    UnreadableInputError,
+)
+from socialcredit.domain.invariant import InvariantViolation
+from socialcredit.services.idempotency import IdempotencyConflict
+
+__all__ = ["ApiError", "error_body", "error_response", "install_error_handlers"]
+
+LOGGER = logging.getLogger("socialcredit.api")
+
+# Most specific first: the first class an error is an instance of decides its status.
+_STATUS: tuple[tuple[type[SocialCreditError], int], ...] = (
+    (InvalidPersonIdError, 400),
+    (UnknownPersonError, 404),
+    (UnknownPolicyError, 404),
+    (NotFoundError, 404),
+    (NoCatalogueError, 422),
+    (RefusedError, 422),
+    (IdempotencyConflict, 409),
+    (CatalogueInvalidError, 422),
+    (UnreadableInputError, 422),
+    (InputError, 400),
+    (SocialCreditError, 400),
+)
+
+_HTTP_CODES = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "too-large",
+    415: "unsupported-media-type",
+    422: "invalid-request",
+    429: "rate-limited",
+    500: "internal",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """An answer of the API adapter itself (authentication, authorisation, limits)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = dict(details or {})
+        self.headers = dict(headers or {})
+
+
+def error_body(code: str, message: str, details: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": dict(details or {})}}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
+
+
+def status_of(error: SocialCreditError) -> int:
+    for kind, status in _STATUS:
+        if isinstance(error, kind):
+            return status
+    return 400  # unreachable: SocialCreditError is the last entry
+
+
+async def _api_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ApiError)
+    return error_response(error.status, error.code, error.message, error.details, error.headers)
+
+
+async def _service_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, SocialCreditError)
+    details: dict[str, Any] = {}
+    if isinstance(error, CatalogueInvalidError):
+        details["problems"] = error.problems
+    return error_response(status_of(error), error.code, error.message, details)
+
+
+def _validation_problems(error: RequestValidationError) -> list[dict[str, Any]]:
+    """Where and what, without echoing the input back (it may be large or personal)."""
+    return [
+        {
+            "loc": [str(part) for part in problem.get("loc", ())],
+            "message": str(problem.get("msg", "")),
+            "type": str(problem.get("type", "")),
+        }
+        for problem in list(error.errors())[:50]
+    ]
+
+
+async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    problems = _validation_problems(error)
+    first = problems[0] if problems else {"loc": [], "message": "invalid request"}
+    where = ".".join(first["loc"])
+    message = f"{where}: {first['message']}" if where else first["message"]
+    return error_response(422, "invalid-request", message, {"errors": problems})
+
+
+async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    status = error.status_code
+    code = getattr(error, "code", None) or _HTTP_CODES.get(status, f"http-{status}")
+    message = error.detail if isinstance(error.detail, str) else code.replace("-", " ")
+    if status == 404 and message == "Not Found":
+        message = "no such resource"
+    if status == 405 and message == "Method Not Allowed":
+        message = "this resource does not answer that method"
+    return error_response(status, code, message, headers=error.headers)
+
+
+# Driver messages of a database that is busy or unreachable (as opposed to a broken schema).
+_UNAVAILABLE = ("locked", "busy", "connect", "connection", "server closed", "timeout", "unable to")
+
+
+async def _database_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, OperationalError)
+    text = str(error.orig).lower()
+    if not any(word in text for word in _UNAVAILABLE):
+        return await _unexpected(request, error)
+    LOGGER.warning("database unavailable on %s %s: %s", request.method, request.url.path, text)
+    return error_response(
+        503,
+        "unavailable",
+        "the database is not answering; try again shortly",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    kind = "invariant violated" if isinstance(error, InvariantViolation) else "unexpected error"
+    LOGGER.error("%s on %s %s", kind, request.method, request.url.path, exc_info=error)
+    return error_response(500, "internal", "an internal error occurred; it has been logged")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(SocialCreditError, _service_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,62 @@
+"""Who may call what: one table, deny by default.
+
+Every route of the application has exactly one entry here, keyed by (method, path template).
+A route without an entry answers 401 (no credentials) or 403 (any account): adding a route
+means adding its line here, and ``tests/api/test_matrix.py`` fails until the expected answer
+of every role is written down for it too.
+
+``roles`` may call the route for anyone; ``self_roles`` only for themselves: a resident's
+account may read the record of the person it is bound to, and nobody else's.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from socialcredit.services.users import ROLES
+
+__all__ = ["PUBLIC", "ROUTE_ACCESS", "Access", "access_for"]
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    roles: frozenset[str] = frozenset()
+    self_roles: frozenset[str] = frozenset()  # allowed for their own person_id only
+    public: bool = False  # no credentials needed (none are looked at)
+
+    def admits(self, role: str) -> bool:
+        return role in self.roles or role in self.self_roles
+
+
+def _roles(*roles: str, self_only: tuple[str, ...] = ()) -> Access:
+    unknown = set(roles + self_only) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+    return Access(frozenset(roles), frozenset(self_only))
+
+
+PUBLIC = Access(public=True)
+API = "/api/v1"
+
+ROUTE_ACCESS: Mapping[tuple[str, str], Access] = {
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", f"{API}/openapi.json"): PUBLIC,
+    ("GET", "/docs"): PUBLIC,
+    ("GET", f"{API}/catalogue"): PUBLIC,
+    ("GET", f"{API}/me"): _roles(*ROLES),
+    ("POST", f"{API}/events"): _roles("agency"),
+    ("POST", f"{API}/events/bulk"): _roles("agency"),
+    ("GET", f"{API}/people/{{person_id}}"): _roles("clerk", self_only=("resident",)),
+    ("GET", f"{API}/people/{{person_id}}/statement"): _roles("clerk", self_only=("resident",)),
+    ("GET", f"{API}/people/{{person_id}}/access-log"): _roles(
+        "clerk", "auditor", self_only=("resident",)
+    ),
+    ("POST", f"{API}/checks"): _roles("verifier"),
+    ("GET", f"{API}/stats"): _roles("admin", "auditor"),
+}
+
+
+def access_for(method: str, path: str | None) -> Access | None:
+    """The entry of a route, or ``None`` (nobody may call it)."""
+    if path is None:
+        return None
+    return ROUTE_ACCESS.get((method, path))

@@ -7,6 +7,7 @@ immutable afterwards. ``docs/settings.md`` lists them all; a test keeps it compl
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from dataclasses import field as _field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,6 +28,9 @@ class Settings:
     sqlite_busy_timeout_ms: int = 5000
     sqlite_cache_mib: int = 256
     now: str = ""
+    contest_answer_days: int = 30
+    max_attachments: int = 5
+    max_attachment_bytes: int = 5 * 1024 * 1024
     api_max_events: int = 10_000
     api_max_request_bytes: int = 16 * 1024**2
     api_max_upload_bytes: int = 1 * GIB
@@ -34,12 +38,29 @@ class Settings:
     verifier_checks_per_minute: int = 20
     token_cache_seconds: int = 30
     session_minutes: int = 480
+    archive_after_days: int = 1825
+    archive_batch_rows: int = 5000
+    notices_per_run: int = 1000
+    notice_max_attempts: int = 5
+    notice_outbox: str = "notices-outbox.jsonl"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_username: str = ""
+    smtp_password: str = _field(default="", repr=False)
+    smtp_from: str = ""
+    smtp_ca_file: str = ""
+    smtp_timeout_seconds: int = 30
 
     def with_changes(self, **changes: Any) -> "Settings":
         return replace(self, **changes)
 
 
 SETTING_HELP: Mapping[str, str] = {
+    "contest_answer_days": "Days the reporting agency has to answer a contest (30, as the FCRA "
+    "gives a credit bureau); unanswered contests are then overturned.",
+    "max_attachments": "The most attachments one contest may carry.",
+    "max_attachment_bytes": "The largest attachment accepted with a contest, in bytes.",
     "timezone": "The registry's time zone: 'today' is the date there, and a timestamp "
     "without an offset is read in it. Timestamps are stored in UTC.",
     "batch_rows": "Rows validated and written per batch (one transaction each) on imports.",
@@ -65,9 +86,32 @@ SETTING_HELP: Mapping[str, str] = {
     "token_cache_seconds": "How long a verified API token is trusted from memory before its "
     "account is read again; bounds how late another process sees a revocation (0: never cache).",
     "session_minutes": "Lifetime of a portal login session (cookie), in minutes.",
+    "archive_after_days": "Days after an entry stops counting and blacklisting (and after its "
+    "last contest step) when its personal details (evidence, contest grounds, attachments) are "
+    "purged by `socialcredit archive purge`; the entry itself stays.",
+    "archive_batch_rows": "Entries purged per transaction by `socialcredit archive purge`.",
+    "notices_per_run": "The most notices one `socialcredit notices deliver` run sends (its "
+    "default --limit).",
+    "notice_max_attempts": "Failed attempts after which a notice is no longer retried on a "
+    "channel by `notices deliver` (it stays listed as failed).",
+    "notice_outbox": "The file the file notifier appends notices to (JSON Lines) when "
+    "`notices deliver --to` is not given.",
+    "smtp_host": "SMTP server for e-mailed notices; empty means e-mail is not set up.",
+    "smtp_port": "Port of the SMTP server (587 for submission with STARTTLS).",
+    "smtp_starttls": "Upgrade the SMTP connection with STARTTLS and verify the server's "
+    "certificate (true/false); credentials are never sent without it.",
+    "smtp_username": "SMTP login name; empty means no login.",
+    "smtp_password": "SMTP password (never printed).",
+    "smtp_from": "Sender address of e-mailed notices, e.g. notices@credit.rongcheng.gov.cn.",
+    "smtp_ca_file": "PEM file of the certificate authorities trusted for the SMTP server; "
+    "empty means the system's.",
+    "smtp_timeout_seconds": "How long to wait for the SMTP server on each step.",
 }
 
 _BOUNDS = {
+    "contest_answer_days": (1, 365),
+    "max_attachments": (0, 100),
+    "max_attachment_bytes": (1, 100 * 1024 * 1024),
     "batch_rows": (1_000, 1_000_000),
     "max_file_bytes": (1, 64 * GIB),
     "max_field_chars": (16, 1_000_000),
@@ -81,10 +125,22 @@ _BOUNDS = {
     "verifier_checks_per_minute": (1, 1_000_000),
     "token_cache_seconds": (0, 3600),
     "session_minutes": (5, 10_080),
+    "archive_after_days": (1, 36_500),
+    "archive_batch_rows": (1, 10_000),
+    "notices_per_run": (1, 1_000_000),
+    "notice_max_attempts": (1, 1000),
+    "smtp_port": (1, 65_535),
+    "smtp_timeout_seconds": (1, 600),
 }
+_BOOLEANS = frozenset({"smtp_starttls"})
 
 
 def _convert(name: str, raw: str) -> Any:
+    if name in _BOOLEANS:
+        flag = raw.strip().lower()
+        if flag not in ("true", "false", "1", "0", "yes", "no"):
+            raise InputError(f"setting {name}: {raw!r} is not true or false")
+        return flag in ("true", "1", "yes")
     if name not in _BOUNDS:
         return raw
     try:

@@ -43,7 +43,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 def open_registry(url: str, **settings: object) -> Registry:
-    return Registry.open(url, load_settings({}, now=NOW, **settings))
+    return Registry.open(url, load_settings({}, **{"now": NOW, **settings}))
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ def root(db: Db = None) -> None:
 
 commands.register(app)
 
+from socialcredit.cli import archive as _archive  # noqa: E402,F401  (`archive ...`)
 from socialcredit.cli import consent as _consent  # noqa: E402,F401  (`consent ...`)
 from socialcredit.cli import contests as _contests  # noqa: E402,F401  (`contest ...`)
 from socialcredit.cli import demo as _demo  # noqa: E402,F401  (registers `demo` on the app)

@@ -13,7 +13,7 @@ allotted in the order events arrive; an entry's points never change afterwards.
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import polars as pl
 from sqlalchemy import Connection, and_, func, select, tuple_
@@ -208,8 +208,9 @@ def _used_this_year(connection: Connection, capped: pl.DataFrame) -> pl.DataFram
     """Points already allotted per (person, rule, year) to counting entries in the store."""
     people = capped["n_person_id"].unique().to_list()
     rules = capped["n_rule"].unique().to_list()
-    first = f"{capped['year'].min()}-01-01"
-    last = f"{capped['year'].max()}-12-31"
+    years = capped["year"].cast(pl.Int32).to_list()
+    first = date(min(years), 1, 1)
+    last = date(max(years), 12, 31)
     latest = repository.latest_changes().subquery()
     status = func.coalesce(latest.c.status, "active")
     rows: list[tuple[object, ...]] = []

@@ -1,0 +1,191 @@
+"""Notices to the person: what was recorded against them, and how to contest it.
+
+Rongcheng's own rules promise "warnings before punishment"; the FCRA adds the adverse-action
+notice. A notice is written in the same transaction as what it tells about:
+
+- ``entry``: a negative entry, a grade cap or a blacklisting was recorded (on import);
+- ``adverse-action``: a verifier's check answered "not eligible";
+- ``contest``: a contest was opened, answered or decided.
+
+Notices are delivered by a notifier (``services.notifiers``); here they are only recorded and
+listed. Every text is in Chinese and English.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, select
+
+from socialcredit.services.registry import Registry
+from socialcredit.store.bulk import insert_rows
+from socialcredit.store.schema import notices
+
+__all__ = [
+    "HOW_TO_CONTEST",
+    "NOTICE_COLUMNS",
+    "Notice",
+    "entry_notices",
+    "list_notices",
+    "record_notice",
+]
+
+NOTICE_COLUMNS = ("person_id", "kind", "entry_id", "subject", "body", "detail", "recorded_at")
+HOW_TO_CONTEST = (
+    "You may contest this at the Social Credit Management Office or in the resident portal; "
+    "the reporting agency must answer within the contest period, or the entry stops counting. "
+    "如有异议，可到社会信用管理办公室或在居民门户提出申诉；报送单位须在期限内答复，逾期未答复的记录不再计分。"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    id: int
+    person_id: str
+    kind: str
+    subject: str
+    body: str
+    detail: dict[str, Any] | None
+    recorded_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "person_id": self.person_id,
+            "kind": self.kind,
+            "subject": self.subject,
+            "body": self.body,
+            "detail": self.detail,
+            "recorded_at": self.recorded_at.isoformat(),
+        }
+
+
+def record_notice(
+    connection: Connection,
+    *,
+    person_id: str,
+    kind: str,
+    subject: str,
+    body: str,
+    detail: dict[str, Any],
+    recorded_at: datetime,
+    entry_id: int | None = None,
+) -> None:
+    """Append one notice in the caller's transaction."""
+    frame = pl.DataFrame(
+        {
+            "person_id": [person_id],
+            "kind": [kind],
+            "entry_id": [entry_id],
+            "subject": [subject],
+            "body": [f"{body}\n\n{HOW_TO_CONTEST}"],
+            "detail": [json.dumps(detail, ensure_ascii=False, default=str)],
+            "recorded_at": [recorded_at.replace(tzinfo=None)],
+        },
+        schema_overrides={"entry_id": pl.Int64, "recorded_at": pl.Datetime("us")},
+    )
+    insert_rows(connection, "notices", frame, NOTICE_COLUMNS)
+
+
+def _window(frame: pl.DataFrame) -> pl.Expr:
+    blacklist = (
+        pl.when(pl.col("blacklist_until").is_not_null())
+        .then(
+            pl.format(
+                "; blacklisted until {} 列入名单至{}",
+                pl.col("blacklist_until").dt.to_string("%Y-%m-%d"),
+                pl.col("blacklist_until").dt.to_string("%Y-%m-%d"),
+            )
+        )
+        .otherwise(pl.lit(""))
+    )
+    cap = (
+        pl.when(pl.col("grade_cap").is_not_null())
+        .then(
+            pl.format(
+                "; grade no better than {} while it counts 计分期间等级不高于{}",
+                pl.col("grade_cap"),
+                pl.col("grade_cap"),
+            )
+        )
+        .otherwise(pl.lit(""))
+    )
+    return pl.concat_str([blacklist, cap])
+
+
+def entry_notices(accepted: pl.DataFrame, recorded_at: datetime) -> pl.DataFrame:
+    """Notice rows for accepted entries that cost points, cap the grade or blacklist.
+
+    ``accepted`` holds the judged columns (n_agency, n_event_id, n_person_id, n_rule,
+    n_occurred, points, counts_until, blacklist_until, grade_cap, version).
+    """
+    adverse = accepted.filter(
+        (pl.col("points") < 0)
+        | pl.col("grade_cap").is_not_null()
+        | pl.col("blacklist_until").is_not_null()
+    )
+    occurred = pl.col("n_occurred").dt.to_string("%Y-%m-%d")
+    until = pl.col("counts_until").dt.to_string("%Y-%m-%d")
+    detail = pl.struct(
+        agency="n_agency",
+        event_id="n_event_id",
+        rule="n_rule",
+        points="points",
+        occurred_on=occurred,
+        counts_until=until,
+        catalogue_version="version",
+    ).struct.json_encode()
+    return adverse.select(
+        person_id="n_person_id",
+        kind=pl.lit("entry"),
+        entry_id=pl.lit(None, pl.Int64),
+        subject=pl.format(
+            "New entry {} from {} / 新的信用记录", pl.col("n_rule"), pl.col("n_agency")
+        ),
+        body=pl.format(
+            "{} reported event {} of {} under rule {}: {} points, counting until {}{}.\n"
+            "{}于{}报送事件{}（规则{}）：{}分，计分至{}。\n\n{}",
+            pl.col("n_agency"),
+            pl.col("n_event_id"),
+            occurred,
+            pl.col("n_rule"),
+            pl.col("points"),
+            until,
+            _window(adverse),
+            pl.col("n_agency"),
+            occurred,
+            pl.col("n_event_id"),
+            pl.col("n_rule"),
+            pl.col("points"),
+            until,
+            pl.lit(HOW_TO_CONTEST),
+        ),
+        detail=detail,
+        recorded_at=pl.lit(recorded_at.replace(tzinfo=None), dtype=pl.Datetime("us")),
+    )
+
+
+def list_notices(
+    registry: Registry, person_id: str, *, limit: int = 100, before_id: int | None = None
+) -> list[Notice]:
+    """A person's notices, newest first (older than ``before_id`` for the next page)."""
+    query = select(notices).where(notices.c.person_id == person_id)
+    if before_id is not None:
+        query = query.where(notices.c.id < before_id)
+    query = query.order_by(notices.c.id.desc()).limit(limit)
+    with registry.database.read() as connection:
+        rows = connection.execute(query).all()
+    return [
+        Notice(
+            row.id,
+            row.person_id,
+            row.kind,
+            row.subject,
+            row.body,
+            None if row.detail is None else json.loads(row.detail),
+            row.recorded_at,
+        )
+        for row in rows
+    ]

@@ -38,6 +38,7 @@ from socialcredit.domain.errors import InputError, NotFoundError
 from socialcredit.services.access import Actor
 from socialcredit.services.registry import Registry
 from socialcredit.services.standing import registered_person_id
+from socialcredit.store import ledger
 from socialcredit.store.schema import sessions, users, verifier_grants
 
 __all__ = [
@@ -73,7 +74,11 @@ MAX_GRANTS = 100
 CACHE_ENTRIES = 10_000  # tokens remembered per process; the oldest is forgotten first
 LIST_LIMIT = 10_000
 
-_HASHER = PasswordHasher()
+# OWASP's minimum argon2id profile (19 MiB, 2 passes, 1 lane): about 60 ms here. A token is
+# 256 random bits, so no hash could be brute-forced; argon2 is kept so that a leaked users
+# table is worthless even if secrets ever become human-chosen (portal passwords). The
+# parameters travel inside each hash: changing them later does not break stored tokens.
+_HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -233,6 +238,7 @@ def add_user(
     binding = _binding(registry, role, agency, person_id, organisation, grants)
     created_at = registry.clock.now()
     with registry.database.write() as connection:
+        ledger.begin(connection, "users")  # the log's lock first, as every writer takes it
         if connection.execute(select(users.c.id).where(users.c.name == name)).first():
             raise InputError(f"a user named {name!r} exists already", code="name-taken")
         user_id = connection.execute(
@@ -249,17 +255,31 @@ def add_user(
             .returning(users.c.id)
         ).scalar_one()
         token = f"sc_{user_id}_{secrets.token_urlsafe(SECRET_BYTES)}"
+        secret_hash = _HASHER.hash(token)
         connection.execute(
-            update(users).where(users.c.id == user_id).values(secret_hash=_HASHER.hash(token))
+            update(users).where(users.c.id == user_id).values(secret_hash=secret_hash)
         )
+        account = {
+            "id": user_id,
+            "name": name,
+            "role": role,
+            "agency": binding.agency,
+            "person_id": binding.person_id,
+            "organisation": binding.organisation,
+            "secret_hash": secret_hash,
+            "created_at": created_at,
+        }
+        ledger.record_rows(connection, "users", [account])  # the account as finally written
         for grant in sorted(binding.grants):
-            connection.execute(
-                insert(verifier_grants).values(
-                    user_id=user_id,
-                    policy=grant.policy,
-                    purpose=grant.purpose,
-                    recorded_at=created_at,
-                )
+            ledger.insert_row(
+                connection,
+                "verifier_grants",
+                {
+                    "user_id": user_id,
+                    "policy": grant.policy,
+                    "purpose": grant.purpose,
+                    "recorded_at": created_at,
+                },
             )
     user = User(
         user_id,
@@ -326,11 +346,13 @@ def revoke_user(registry: Registry, name: str) -> User:
     if user.revoked_at is None:
         moment = registry.clock.now()
         with registry.database.write() as connection:
-            connection.execute(
+            revoked = connection.execute(
                 update(users)
                 .where(users.c.id == user.id, users.c.revoked_at.is_(None))
                 .values(revoked_at=moment)
             )
+            if revoked.rowcount:  # written in place: the revocation is a leaf of its own
+                ledger.record_revocation(connection, user.id, moment)
             connection.execute(
                 update(sessions)
                 .where(sessions.c.user_id == user.id, sessions.c.revoked_at.is_(None))

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-
 from tests.conftest import EVENTS_HEADER, LI_NA, ZHANG_JIAN, recent, write_csv
 
 with warnings.catch_warnings():

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-
 from tests.api.conftest import API, ROLES, TestClient, Town
 from tests.api.errors import assert_error
 from tests.api.requests import call

@@ -9,7 +9,6 @@ from typing import Any
 import polars as pl
 import pytest
 from sqlalchemy import func, select
-
 from tests.api.conftest import API, Town
 from tests.api.errors import assert_error
 from tests.conftest import LI_NA, ZHANG_JIAN, recent
@@ -275,7 +274,7 @@ def test_bulk_upload_refusals(make_town: Callable[..., Town]):
         "unsupported-media-type",
     )
     assert_error(town.post(BULK, "agency", files={"file": ("events", csv, "text/csv")}), 415)
-    missing = "agency,event_id,rule\ntraffic-police,Z-1,TRAFFIC-RED-LIGHT\n".encode()
+    missing = b"agency,event_id,rule\ntraffic-police,Z-1,TRAFFIC-RED-LIGHT\n"
     error = assert_error(
         town.post(BULK, "agency", files={"file": ("e.csv", missing, "text/csv")}), 422
     )

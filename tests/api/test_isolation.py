@@ -1,7 +1,6 @@
 """A resident never receives another person's data, whatever way the ID is written."""
 
 import pytest
-
 from tests.api.conftest import Town
 from tests.api.requests import call
 from tests.conftest import LI_NA, ZHANG_JIAN, person

@@ -6,7 +6,6 @@ credentials -> the expected status. A route added without a line in ``EXPECTED``
 """
 
 import pytest
-
 from tests.api.conftest import API, ROLES, Town
 from tests.api.requests import REQUESTS, call
 

@@ -30,7 +30,7 @@ from socialcredit.services.event_judge import (
 from socialcredit.services.models import EventImportResult
 from socialcredit.services.registry import Registry
 from socialcredit.store import repository
-from socialcredit.store.bulk import ENTRY_COLUMNS, insert_entries
+from socialcredit.store.bulk import ENTRY_COLUMNS, insert_entries, merge_entries
 
 __all__ = ["RowOutcomes", "import_events", "import_event_frame"]
 
@@ -71,10 +71,35 @@ def _entries_frame(frame: pl.DataFrame, import_id: int, recorded_at: datetime) -
     )
 
 
+def _merge_batch(connection: Connection, batch: _Batch, classified: pl.DataFrame) -> pl.DataFrame:
+    """PostgreSQL: one merge, then settle the rows whose keys it found taken.
+
+    Under READ COMMITTED another transaction may commit one of our keys at any moment, so
+    "look, then insert" is never final. The merge is: it inserts every free key and reports
+    the taken ones, each held by an entry committed before it ended. Those rows are settled
+    against the stored entries (duplicate or conflict); the rows that went in stay accepted.
+    Nothing is inserted twice, and no later commit can change the answer.
+    """
+    accepted = classified.filter(pl.col("outcome") == "accepted")
+    taken = merge_entries(connection, _entries_frame(accepted, batch.import_id, batch.recorded_at))
+    if taken.height == 0:
+        return classified
+    stored = repository.fetch_entry_keys(connection, taken)
+    invariant(stored.height == taken.height, "every taken key is held by a committed entry")
+    settled = classify_keys(batch.judged, stored)
+    written = settled.filter(pl.col("outcome") == "accepted").height
+    invariant(written == accepted.height - taken.height, "the accepted rows are the merged ones")
+    return settled
+
+
 def _write_batch(connection: Connection, batch: _Batch) -> pl.DataFrame:
     """Write a judged batch; returns it with ``outcome`` settled for every row."""
     candidates = batch.judged
     classified = classify_keys(candidates, None)
+    if connection.dialect.name != "sqlite":
+        return _merge_batch(connection, batch, classified)
+    # SQLite: this transaction holds the only write lock, so after a short insert the store
+    # stands still while the batch is settled against it and inserted again.
     accepted = classified.filter(pl.col("outcome") == "accepted")
     savepoint = connection.begin_nested()
     written = insert_entries(

@@ -149,16 +149,27 @@ class PeopleLookup:
     registry: Registry
     names: tuple[str, ...] = ("id", "name", "district", "public_servant")
     _everyone: pl.DataFrame | None = None
+    # ``repository.people_mark`` read before the data last fetched: a writer can tell whether
+    # the register changed since (people imports settle against this view).
+    mark: int | None = None
 
     def fetch(self, ids: pl.Series) -> pl.DataFrame:
         if self._everyone is not None:
             return self._everyone
         wanted = ids.drop_nulls().unique()
         with self.registry.database.read() as connection:
+            # Before the data: a change committed in between makes the view look stale, never
+            # fresh (PostgreSQL's READ COMMITTED reads each statement at a new snapshot).
+            self.mark = repository.people_mark(connection)
             if wanted.len() > 20_000:
                 self._everyone = repository.fetch_people(connection, None, names=self.names)
                 return self._everyone
             return repository.fetch_people(connection, wanted.to_list(), names=self.names)
+
+    def forget(self) -> None:
+        """Drop the cached register (someone else changed it); the next fetch reads again."""
+        self._everyone = None
+        self.mark = None
 
     def absorb(self, state: pl.DataFrame) -> None:
         """Fold people just written (id, name, district, public_servant) into the cache."""

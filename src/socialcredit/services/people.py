@@ -30,7 +30,12 @@ from socialcredit.services.columnar import (
 from socialcredit.services.models import PeopleImportResult
 from socialcredit.services.registry import Registry
 from socialcredit.store import repository
-from socialcredit.store.bulk import PERSON_CHANGE_COLUMNS, insert_rows, upsert_people
+from socialcredit.store.bulk import (
+    PERSON_CHANGE_COLUMNS,
+    insert_rows,
+    lock_people_writes,
+    upsert_people,
+)
 
 __all__ = ["FLAG_FALSE", "FLAG_TRUE", "PEOPLE_REQUIRED", "import_people", "parse_flag"]
 
@@ -163,6 +168,27 @@ def _write(
     return state
 
 
+def _settle_current(
+    connection: Connection,
+    people: imports.PeopleLookup,
+    judged: pl.DataFrame,
+    settled: pl.DataFrame,
+) -> pl.DataFrame:
+    """``settled`` if the register is still as the lookup saw it, else the batch settled again
+    against the register as it is now, inside the write transaction.
+
+    Two imports naming the same person at once must not both count them ``added``: the writers'
+    lock makes this transaction the only people writer until it ends, and the mark says
+    whether anyone wrote since the lookup read. Usually nobody did and nothing is read again.
+    """
+    lock_people_writes(connection)
+    if people.mark is not None and repository.people_mark(connection) == people.mark:
+        return settled
+    people.forget()
+    ids = judged.filter(pl.col("reason").is_null())["n_id"].unique().to_list()
+    return _settle(judged, repository.fetch_people(connection, ids))
+
+
 def _import_batches(
     registry: Registry,
     raw: RawTable,
@@ -177,9 +203,10 @@ def _import_batches(
         stored = people.fetch(judged.filter(pl.col("reason").is_null())["n_id"])
         settled = _settle(judged, stored)
         recorded_at = registry.clock.now()
-        outcomes = Counter(settled["outcome"].to_list())
-        rejected = settled.filter(pl.col("outcome") == "rejected")
         with registry.database.write() as connection:
+            settled = _settle_current(connection, people, judged, settled)
+            outcomes = Counter(settled["outcome"].to_list())
+            rejected = settled.filter(pl.col("outcome") == "rejected")
             state = _write(connection, settled, import_id, recorded_at)
             imports.store_rejections(
                 connection,
@@ -196,6 +223,7 @@ def _import_batches(
                 unchanged=outcomes["unchanged"],
                 rejected=outcomes["rejected"],
             )
+            people.mark = repository.people_mark(connection)  # our own changes are known
         people.absorb(state)  # the next batch must see this batch's people
         rejects.write(imports.rejects_frame(rejected, raw.columns))
         totals += outcomes

@@ -3,6 +3,19 @@ binary ``COPY`` into a staging table and one set-based merge.
 
 Frames arrive already validated and typed (Polars); this module only moves them into tables.
 Rows are built with ``zip`` over column lists (C speed) rather than per-row Python code.
+
+PostgreSQL and concurrency (READ COMMITTED; docs/server.md tells the whole story):
+
+- ``merge_entries`` is one ``INSERT ... SELECT ... ON CONFLICT (agency, event_id) DO NOTHING``
+  that also returns the staged keys it did *not* insert. When a concurrent transaction holds
+  one of our keys uncommitted, the server waits for it to end: committed, our row is skipped;
+  rolled back, our row goes in. So every key the merge skipped is held by a committed entry
+  that the caller's next statement sees, and the caller can settle those rows against the store
+  without a second insert, a lock or a retry loop.
+- Rows are merged in key order (``COLLATE "C"``, the byte order Polars sorts in), so two
+  transactions that share keys wait on each other in one direction only: no deadlock.
+- People are merged in ID order for the same reason; ``lock_people_writes`` serialises people
+  writers so that a batch can be settled against a register that nobody else is changing.
 """
 
 from collections.abc import Iterator, Sequence
@@ -12,6 +25,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection
 
+
 __all__ = [
     "ENTRY_COLUMNS",
     "PERSON_CHANGE_COLUMNS",
@@ -19,6 +33,8 @@ __all__ = [
     "REJECTION_COLUMNS",
     "insert_entries",
     "insert_rows",
+    "lock_people_writes",
+    "merge_entries",
     "upsert_people",
 ]
 
@@ -73,15 +89,54 @@ def _driver(connection: Connection) -> Any:
     return connection.connection.driver_connection
 
 
+def _column_types(driver: Any, table: str, columns: Sequence[str]) -> list[int]:
+    """The type OIDs of ``columns`` of ``table`` (a temporary table is found first)."""
+    rows = driver.execute(
+        "SELECT attname, atttypid::int FROM pg_attribute "
+        "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+        (table,),
+    ).fetchall()
+    types = dict(rows)
+    return [types[name] for name in columns]
+
+
+def _python_columns(frame: pl.DataFrame, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    return zip(*(frame[name].to_list() for name in columns), strict=True)
+
+
 def _copy_rows(
     connection: Connection, table: str, frame: pl.DataFrame, columns: Sequence[str]
 ) -> None:
-    """PostgreSQL: stream ``frame`` into ``table`` with COPY (text values typed by the server)."""
+    """PostgreSQL: stream ``frame`` into ``table`` with binary COPY.
+
+    Binary values skip the server's text parsing; ``set_types`` with the table's own column
+    types makes psycopg encode each value as exactly that type (a date as a date, an int as
+    int4), so nothing depends on guessing from Python types.
+    """
+    driver = _driver(connection)
+    types = _column_types(driver, table, columns)
     names = ", ".join(columns)
-    cursor = _driver(connection).cursor()
-    with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-        for row in frame.select(columns).iter_rows():
+    with driver.cursor().copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(types)
+        for row in _python_columns(frame, columns):
             copy.write_row(row)
+
+
+def _stage(connection: Connection, table: str, frame: pl.DataFrame, columns: Sequence[str]) -> str:
+    """Copy ``frame`` into this session's empty staging table for ``table``; returns its name.
+
+    The staging table is temporary (private to the connection, never WAL-logged) and holds only
+    ``columns``, so no column default (the ``id`` sequence) runs for staged rows.
+    """
+    staging = f"{table}_staging"
+    driver = _driver(connection)
+    driver.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "
+        f"SELECT {', '.join(columns)} FROM {table} WITH NO DATA"
+    )
+    driver.execute(f"TRUNCATE {staging}")  # a second merge in one transaction starts empty
+    _copy_rows(connection, staging, frame, columns)
+    return staging
 
 
 def insert_rows(
@@ -118,18 +173,38 @@ def insert_entries(connection: Connection, frame: pl.DataFrame) -> int:
         cursor = _driver(connection).cursor()
         cursor.executemany(sql, _sqlite_values(frame, columns))
         return int(cursor.rowcount)
-    driver = _driver(connection)
-    driver.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS entries_staging "
-        "(LIKE entries INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    return frame.height - merge_entries(connection, frame).height
+
+
+_TAKEN_SCHEMA = {"agency": pl.String, "event_id": pl.String}
+
+
+def merge_entries(connection: Connection, frame: pl.DataFrame) -> pl.DataFrame:
+    """PostgreSQL: merge ``frame`` into ``entries``; returns the keys that did not go in.
+
+    Binary COPY into the staging table, then one statement: ``INSERT ... SELECT ... ON
+    CONFLICT DO NOTHING`` whose ``RETURNING`` keys are subtracted from the staged ones. Each
+    returned key is held by an entry committed before the merge ended (the server waited for
+    its transaction), so the caller reads it with its next statement. ``frame`` has
+    ``ENTRY_COLUMNS`` and at most one row per key.
+    """
+    if frame.height == 0:
+        return pl.DataFrame(schema=_TAKEN_SCHEMA)
+    names = ", ".join(ENTRY_COLUMNS)
+    staging = _stage(connection, "entries", frame, ENTRY_COLUMNS)
+    rows = (
+        _driver(connection)
+        .execute(
+            f"WITH inserted AS ("
+            f"INSERT INTO entries ({names}) SELECT {names} FROM {staging} "
+            'ORDER BY agency COLLATE "C", event_id COLLATE "C" '  # one lock order: no deadlock
+            "ON CONFLICT (agency, event_id) DO NOTHING RETURNING agency, event_id) "
+            f"SELECT s.agency, s.event_id FROM {staging} AS s WHERE NOT EXISTS ("
+            "SELECT FROM inserted AS i WHERE i.agency = s.agency AND i.event_id = s.event_id)"
+        )
+        .fetchall()
     )
-    driver.execute("TRUNCATE entries_staging")
-    _copy_rows(connection, "entries_staging", frame, columns)
-    result = driver.execute(
-        f"INSERT INTO entries ({names}) SELECT {names} FROM entries_staging "
-        "ON CONFLICT (agency, event_id) DO NOTHING"
-    )
-    return int(result.rowcount)
+    return pl.DataFrame(rows, schema=_TAKEN_SCHEMA, orient="row")
 
 
 def upsert_people(connection: Connection, frame: pl.DataFrame) -> int:
@@ -148,12 +223,26 @@ def upsert_people(connection: Connection, frame: pl.DataFrame) -> int:
         sql = f"INSERT INTO people ({names}) VALUES ({marks}) {update}"
         _driver(connection).executemany(sql, _sqlite_values(frame, columns))
         return frame.height
-    driver = _driver(connection)
-    driver.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS people_staging "
-        "(LIKE people INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+    staging = _stage(connection, "people", frame, columns)
+    # ID order: concurrent upserts of the same people take their row locks in one order.
+    _driver(connection).execute(
+        f'INSERT INTO people ({names}) SELECT {names} FROM {staging} ORDER BY id COLLATE "C" '
+        f"{update}"
     )
-    driver.execute("TRUNCATE people_staging")
-    _copy_rows(connection, "people_staging", frame, columns)
-    driver.execute(f"INSERT INTO people ({names}) SELECT {names} FROM people_staging {update}")
     return frame.height
+
+
+# Advisory lock key of the people writers: "social" in ASCII. Any fixed number works; it only
+# has to be the same in every process that writes the register.
+PEOPLE_WRITES_LOCK = 0x736F6369616C
+
+
+def lock_people_writes(connection: Connection) -> None:
+    """Hold the people writers' lock until the caller's transaction ends.
+
+    PostgreSQL: a transaction-level advisory lock, so that a people batch settles (added,
+    updated, unchanged) against a register no other transaction is changing. SQLite needs
+    nothing: a write transaction there already holds the database's only write lock.
+    """
+    if connection.dialect.name != "sqlite":
+        _driver(connection).execute("SELECT pg_advisory_xact_lock(%s)", (PEOPLE_WRITES_LOCK,))

@@ -19,6 +19,7 @@ from socialcredit.store.schema import (
     entry_changes,
     imports,
     people,
+    person_changes,
 )
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "load_catalogue_rows",
     "person_entries",
     "person_ids",
+    "people_mark",
     "start_import",
 ]
 
@@ -99,6 +101,16 @@ def finish_import(connection: Connection, import_id: int, finished_at: datetime)
     connection.execute(
         update(imports).where(imports.c.id == import_id).values(finished_at=finished_at)
     )
+
+
+def people_mark(connection: Connection) -> int:
+    """How far the register's history goes: the newest ``person_changes`` id (0 if none).
+
+    Every change of a person's name, district or flag appends there, so an unchanged mark
+    means an unchanged register (people writers are serialised: ``bulk.lock_people_writes``).
+    """
+    newest = connection.execute(select(func.max(person_changes.c.id))).scalar_one()
+    return 0 if newest is None else int(newest)
 
 
 def count_people(connection: Connection) -> int:

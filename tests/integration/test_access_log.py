@@ -9,7 +9,8 @@ from pathlib import Path
 from tests.conftest import LI_NA, ZHANG_JIAN
 
 from socialcredit.services import standing
-from socialcredit.services.access import Actor, list_access
+from socialcredit.services.access import LOCAL, Actor, list_access
+from socialcredit.services.consent import grant_consent
 from socialcredit.services.people import import_people
 from socialcredit.services.population import export_scores
 from socialcredit.services.registry import Registry
@@ -28,6 +29,7 @@ def test_each_read_is_logged_with_actor_and_purpose(
     registry: Registry, people_file: Path, tmp_path: Path
 ):
     import_people(registry, people_file)
+    grant_consent(registry, ZHANG_JIAN, "Rongcheng Rural Commercial Bank", "credit line", LOCAL)
     standing.score(registry, ZHANG_JIAN, actor=BANK, purpose="loan application")
     standing.statement(registry, ZHANG_JIAN, purpose="printed at the service hall")
     answer = standing.check(

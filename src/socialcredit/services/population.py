@@ -21,7 +21,7 @@ def population_scores(
 ) -> pl.DataFrame:
     """id, score, grade, blacklisted for every registered person, ordered by id."""
     day = as_of or registry.clock.today()
-    catalogue = registry.in_force(day)
+    catalogue = registry.in_force(day, known_at)
     with registry.database.read() as connection:
         people = repository.person_ids(connection, known_at)
         aggregates = sql_aggregates(connection, day, catalogue.grades, known_at=known_at)

@@ -6,7 +6,7 @@ one (``Registry.open``) and call the same service functions with it.
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from socialcredit.domain.catalogue import Catalogue, parse_catalogue
 from socialcredit.domain.errors import NoCatalogueError
@@ -24,6 +24,8 @@ class Registry:
     settings: Settings
     clock: Clock
     _catalogues: tuple[Catalogue, ...] | None = field(default=None, repr=False)
+    _loaded_at: tuple[datetime, ...] = field(default=(), repr=False)
+    _generation: tuple[int, datetime | None] | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, url: str, settings: Settings | None = None) -> "Registry":
@@ -32,31 +34,44 @@ class Registry:
             url,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
             cache_mib=settings.sqlite_cache_mib,
+            ledger=settings.ledger,
         )
         return cls(database, settings, Clock.create(settings.timezone, settings.now))
 
     def close(self) -> None:
         self.database.dispose()
 
-    def catalogues(self) -> tuple[Catalogue, ...]:
-        """Every loaded version, by increasing ``effective_from`` (cached until one loads)."""
-        if self._catalogues is None:
-            with self.database.read() as connection:
+    def catalogues(self, known_at: datetime | None = None) -> tuple[Catalogue, ...]:
+        """Every loaded version by increasing ``effective_from`` (those loaded by ``known_at``).
+
+        Cached, and reloaded when the stored versions change (another process may load one).
+        """
+        with self.database.read() as connection:
+            generation = repository.catalogue_generation(connection)
+            if self._catalogues is None or self._generation != generation:
                 rows = repository.load_catalogue_rows(connection)
-            self._catalogues = tuple(
-                parse_catalogue(json.loads(row["document"]), source=f"stored {row['version']}")
-                for row in rows
-            )
-        return self._catalogues
+                self._catalogues = tuple(
+                    parse_catalogue(json.loads(row["document"]), source=f"stored {row['version']}")
+                    for row in rows
+                )
+                self._loaded_at = tuple(row["recorded_at"] for row in rows)
+                self._generation = generation
+        if known_at is None:
+            return self._catalogues
+        return tuple(
+            c
+            for c, loaded_at in zip(self._catalogues, self._loaded_at, strict=True)
+            if loaded_at <= known_at
+        )
 
     def forget_catalogues(self) -> None:
         self._catalogues = None
 
-    def in_force(self, day: date) -> Catalogue:
-        """The version in force on ``day``; refuses a day before every version."""
-        in_force = [c for c in self.catalogues() if c.effective_from <= day]
+    def in_force(self, day: date, known_at: datetime | None = None) -> Catalogue:
+        """The version in force on ``day`` (as known at ``known_at``); refuses an earlier day."""
+        loaded = self.catalogues(known_at)
+        in_force = [c for c in loaded if c.effective_from <= day]
         if not in_force:
-            loaded = self.catalogues()
             first = f"the first is {loaded[0].effective_from.isoformat()}" if loaded else "none"
             raise NoCatalogueError(
                 f"no catalogue version is in force on {day.isoformat()} (loaded versions: {first})"

@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from socialcredit.domain.catalogue import Catalogue
-from socialcredit.domain.errors import InvalidPersonIdError, UnknownPersonError
+from socialcredit.domain.catalogue import Catalogue, Policy
+from socialcredit.domain.errors import InvalidPersonIdError, RefusedError, UnknownPersonError
 from socialcredit.domain.ids import normalise_person_id, person_id_problem
 from socialcredit.domain.invariant import invariant
 from socialcredit.domain.policy import check_policy, find_policy
 from socialcredit.domain.scoring import Entry, Standing, counts_on, standing_on, why_on
 from socialcredit.services.access import LOCAL, Actor, record_access
 from socialcredit.services.models import CheckResult, ScoreResult, Statement, StatementEntry
+from socialcredit.services.notices import record_notice
 from socialcredit.services.registry import Registry
 from socialcredit.store import repository
 
@@ -71,10 +72,10 @@ def _record(
 ) -> _Record:
     person_id = _person_id(registry, raw_id)
     day = as_of or registry.clock.today()
-    catalogue = registry.in_force(day)
+    catalogue = registry.in_force(day, known_at)
     with registry.database.read() as connection:
-        person = repository.get_person(connection, person_id)
-        if person is None or (known_at is not None and person["registered_at"] > known_at):
+        person = repository.get_person(connection, person_id, known_at=known_at)
+        if person is None:
             raise UnknownPersonError(f"{person_id} is not registered")
         entries = repository.person_entries(
             connection, person_id, known_at=known_at, occurred_until=day
@@ -169,6 +170,72 @@ def statement(
     return result
 
 
+def _require_consent(
+    registry: Registry,
+    actor: Actor,
+    record: _Record,
+    policy: Policy,
+    purpose: str,
+    known_at: datetime | None,
+) -> None:
+    """A verifier needs the person's consent unless the policy is mandated; a refused
+    attempt is logged too, so that the person sees who tried."""
+    # Imported here: services.consent builds on this module (registered_person_id).
+    from socialcredit.services.consent import require_consent
+
+    try:
+        require_consent(registry, actor, record.person["id"], policy, purpose)
+    except RefusedError as refused:
+        _log(
+            registry,
+            actor,
+            record,
+            "check-refused",
+            purpose,
+            known_at,
+            policy=policy.code,
+            refused=refused.code,
+        )
+        raise
+
+
+def _adverse_action_notice(
+    registry: Registry,
+    actor: Actor,
+    record: _Record,
+    policy: Policy,
+    purpose: str,
+    reasons: list[dict[str, Any]],
+) -> None:
+    """FCRA-style adverse-action notice: who asked, for what, why the answer was no."""
+    asker = actor.organisation or actor.name
+    unmet = "; ".join(
+        f"{r['requirement']}: wanted {r['wanted']}, actual {r['actual']}" for r in reasons
+    )
+    with registry.database.write() as connection:
+        record_notice(
+            connection,
+            person_id=record.person["id"],
+            kind="adverse-action",
+            subject=f"Not eligible: {policy.code} / 不符合条件",
+            body=(
+                f"{asker} asked whether you are eligible for {policy.title} ({policy.code}) "
+                f"for the purpose {purpose!r} and was told: not eligible ({unmet}). "
+                "You may see your full statement for free and contest any entry.\n"
+                f"{asker}就“{policy.title_zh or policy.title}”查询了您的资格，结果为不符合条件。"
+                "您可免费查看完整的信用积分明细并对任何记录提出申诉。"
+            ),
+            detail={
+                "verifier": asker,
+                "role": actor.role,
+                "policy": policy.code,
+                "purpose": purpose,
+                "reasons": reasons,
+            },
+            recorded_at=registry.clock.now(),
+        )
+
+
 def check(
     registry: Registry,
     person_id: str,
@@ -184,8 +251,9 @@ def check(
     The question, its purpose and the answer go into the person's access log.
     """
     day = as_of or registry.clock.today()
-    policy = find_policy(registry.in_force(day), policy_code)
+    policy = find_policy(registry.in_force(day, known_at), policy_code)
     record = _record(registry, person_id, day, known_at)
+    _require_consent(registry, actor, record, policy, purpose, known_at)
     answer = check_policy(record.catalogue, policy, record.standing)
     reasons = [reason.as_dict() for reason in answer.reasons]
     _log(
@@ -199,6 +267,8 @@ def check(
         eligible=answer.eligible,
         reasons=reasons,
     )
+    if not answer.eligible:
+        _adverse_action_notice(registry, actor, record, policy, purpose, reasons)
     return CheckResult(
         id=record.person["id"],
         policy=policy.code,

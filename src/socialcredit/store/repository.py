@@ -13,6 +13,7 @@ from sqlalchemy import Connection, and_, func, insert, literal, select, tuple_, 
 from sqlalchemy.sql import ColumnElement, Select
 
 from socialcredit.domain.scoring import Entry
+from socialcredit.store import ledger
 from socialcredit.store.schema import (
     catalogue_versions,
     entries,
@@ -25,6 +26,7 @@ from socialcredit.store.schema import (
 __all__ = [
     "IN_CHUNK",
     "add_import_counts",
+    "catalogue_generation",
     "driver_rows",
     "count_people",
     "fetch_entry_keys",
@@ -67,8 +69,14 @@ def load_catalogue_rows(connection: Connection) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in connection.execute(query)]
 
 
+def catalogue_generation(connection: Connection) -> tuple[int, datetime | None]:
+    """Changes whenever a version is loaded: (count, newest recorded_at)."""
+    row = connection.execute(select(func.count(), func.max(catalogue_versions.c.recorded_at))).one()
+    return int(row[0]), row[1]
+
+
 def insert_catalogue_version(connection: Connection, row: dict[str, Any]) -> None:
-    connection.execute(insert(catalogue_versions).values(**row))
+    ledger.insert_row(connection, "catalogue_versions", row)  # the row and its leaf
 
 
 def start_import(
@@ -164,9 +172,30 @@ def person_ids(connection: Connection, known_at: datetime | None = None) -> pl.D
     return pl.DataFrame({"id": ids}, schema={"id": pl.String})
 
 
-def get_person(connection: Connection, person_id: str) -> dict[str, Any] | None:
+def get_person(
+    connection: Connection, person_id: str, *, known_at: datetime | None = None
+) -> dict[str, Any] | None:
+    """A registered person's details, as they were at ``known_at`` when given."""
     row = connection.execute(select(people).where(people.c.id == person_id)).first()
-    return None if row is None else dict(row._mapping)
+    if row is None:
+        return None
+    person = dict(row._mapping)
+    if known_at is None:
+        return person
+    if person["registered_at"] > known_at:
+        return None
+    # The details the registry held then: the newest change recorded by that moment.
+    change = connection.execute(
+        select(person_changes.c.name, person_changes.c.district, person_changes.c.public_servant)
+        .where(person_changes.c.person_id == person_id, person_changes.c.recorded_at <= known_at)
+        .order_by(person_changes.c.id.desc())
+        .limit(1)
+    ).first()
+    if change is not None:
+        person.update(
+            name=change.name, district=change.district, public_servant=change.public_servant
+        )
+    return person
 
 
 _KEY_SCHEMA = {

@@ -27,10 +27,18 @@ from socialcredit.services.event_judge import (
     judge_events,
     normalise_events,
 )
+from socialcredit.services.event_references import (
+    apply_yearly_caps,
+    fetch_originals,
+    join_originals,
+    original_changes,
+    reference_checks,
+)
 from socialcredit.services.models import EventImportResult
+from socialcredit.services.notices import NOTICE_COLUMNS, entry_notices
 from socialcredit.services.registry import Registry
-from socialcredit.store import repository
-from socialcredit.store.bulk import ENTRY_COLUMNS, insert_entries, merge_entries
+from socialcredit.store import due_process, repository
+from socialcredit.store.bulk import ENTRY_COLUMNS, insert_entries, insert_rows, merge_entries
 
 __all__ = ["RowOutcomes", "import_events", "import_event_frame"]
 
@@ -46,6 +54,7 @@ class _Batch:
     judged: pl.DataFrame
     import_id: int
     recorded_at: datetime
+    caps: dict[tuple[str, str], int]  # (version, rule) -> max_points_per_year
 
 
 def _entries_frame(frame: pl.DataFrame, import_id: int, recorded_at: datetime) -> pl.DataFrame:
@@ -66,9 +75,22 @@ def _entries_frame(frame: pl.DataFrame, import_id: int, recorded_at: datetime) -
             grade_cap="grade_cap",
             import_id=pl.lit(import_id),
             recorded_at=pl.lit(recorded_at.replace(tzinfo=None)),
+            points_cut="points_cut",
+            corrects="n_corrects",
+            repairs="n_repairs",
         )
         .select(ENTRY_COLUMNS)
     )
+
+
+def _classify(connection: Connection, batch: _Batch, stored: pl.DataFrame | None) -> pl.DataFrame:
+    """Settle keys, then cut the accepted rows' points beyond their rule's yearly cap."""
+    classified = classify_keys(batch.judged, stored)
+    accepted = classified.filter(pl.col("outcome") == "accepted")
+    capped = apply_yearly_caps(connection, accepted, batch.caps).select(
+        "row", "points", "points_cut"
+    )
+    return classified.drop("points").join(capped, on="row", how="left", maintain_order="left")
 
 
 def _merge_batch(connection: Connection, batch: _Batch, classified: pl.DataFrame) -> pl.DataFrame:
@@ -86,7 +108,17 @@ def _merge_batch(connection: Connection, batch: _Batch, classified: pl.DataFrame
         return classified
     stored = repository.fetch_entry_keys(connection, taken)
     invariant(stored.height == taken.height, "every taken key is held by a committed entry")
-    settled = classify_keys(batch.judged, stored)
+    # The rows that went in keep the points they were written with (caps included).
+    settled = (
+        classify_keys(batch.judged, stored)
+        .drop("points")
+        .join(
+            classified.select("row", "points", "points_cut"),
+            on="row",
+            how="left",
+            maintain_order="left",
+        )
+    )
     written = settled.filter(pl.col("outcome") == "accepted").height
     invariant(written == accepted.height - taken.height, "the accepted rows are the merged ones")
     return settled
@@ -95,7 +127,7 @@ def _merge_batch(connection: Connection, batch: _Batch, classified: pl.DataFrame
 def _write_batch(connection: Connection, batch: _Batch) -> pl.DataFrame:
     """Write a judged batch; returns it with ``outcome`` settled for every row."""
     candidates = batch.judged
-    classified = classify_keys(candidates, None)
+    classified = _classify(connection, batch, None)
     if connection.dialect.name != "sqlite":
         return _merge_batch(connection, batch, classified)
     # SQLite: this transaction holds the only write lock, so after a short insert the store
@@ -114,7 +146,7 @@ def _write_batch(connection: Connection, batch: _Batch) -> pl.DataFrame:
             .unique()
         )
         stored = repository.fetch_entry_keys(connection, keys)
-        classified = classify_keys(candidates, stored)
+        classified = _classify(connection, batch, stored)
         accepted = classified.filter(pl.col("outcome") == "accepted")
         written = insert_entries(
             connection, _entries_frame(accepted, batch.import_id, batch.recorded_at)
@@ -158,6 +190,9 @@ def _judge(
 ) -> pl.DataFrame:
     normal = normalise_events(batch)
     known = people.fetch(normal["n_person_id"])
+    with registry.database.read() as connection:
+        originals = fetch_originals(connection, normal)
+    normal = join_originals(normal, originals, registry.catalogues())
     return judge_events(
         normal,
         frames,
@@ -165,7 +200,31 @@ def _judge(
         today=registry.clock.today(),
         max_field_chars=registry.settings.max_field_chars,
         bound_agency=bound_agency,
+        extra_checks=reference_checks(),
     )
+
+
+def _effects(
+    connection: Connection, classified: pl.DataFrame, import_id: int, recorded_at: datetime
+) -> None:
+    """What accepted entries change besides themselves, in the batch's transaction: the
+    originals they correct or repair, and the notices the persons get."""
+    accepted = classified.filter(pl.col("outcome") == "accepted")
+    changes = original_changes(accepted, recorded_at, f"import {import_id}")
+    if changes.height:
+        due_process.append_entry_changes(connection, changes)
+    notices = entry_notices(accepted, recorded_at)
+    if notices.height:
+        insert_rows(connection, "notices", notices, NOTICE_COLUMNS)
+
+
+def _caps(registry: Registry) -> dict[tuple[str, str], int]:
+    return {
+        (catalogue.version, rule.code): rule.max_points_per_year
+        for catalogue in registry.catalogues()
+        for rule in catalogue.rules.values()
+        if rule.max_points_per_year is not None
+    }
 
 
 def import_event_frame(
@@ -186,6 +245,7 @@ def import_event_frame(
     rejected (``not-your-agency``). ``row_outcomes`` receives each batch's per-row outcomes.
     """
     frames = catalogue_frames(registry.catalogues())
+    caps = _caps(registry)
     people = imports.PeopleLookup(registry, names=("id", "public_servant"))
     with registry.database.write() as connection:
         import_id = repository.start_import(
@@ -197,7 +257,8 @@ def import_event_frame(
         judged = _judge(registry, batch, frames, people, bound_agency)
         recorded_at = registry.clock.now()
         with registry.database.write() as connection:
-            classified = _write_batch(connection, _Batch(judged, import_id, recorded_at))
+            classified = _write_batch(connection, _Batch(judged, import_id, recorded_at, caps))
+            _effects(connection, classified, import_id, recorded_at)
             totals += _record(connection, classified, columns, import_id, recorded_at)
         rejected = classified.filter(pl.col("outcome") == "rejected")
         reasons.update(rejected["reason"].to_list())

@@ -52,6 +52,9 @@ ENTRY_COLUMNS = (
     "grade_cap",
     "import_id",
     "recorded_at",
+    "points_cut",
+    "corrects",
+    "repairs",
 )
 PERSON_COLUMNS = ("id", "name", "district", "public_servant", "registered_at", "updated_at")
 PERSON_CHANGE_COLUMNS = (

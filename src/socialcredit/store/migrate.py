@@ -10,12 +10,17 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import text
 
 from socialcredit.store.db import Database
 
-__all__ = ["current_revision", "head_revision", "upgrade"]
+__all__ = ["MIGRATION_LOCK", "current_revision", "head_revision", "is_known_revision", "upgrade"]
 
 _SCRIPTS = Path(__file__).with_name("migrations")
+# PostgreSQL advisory lock key held while migrating ("migrate" in ASCII), so that several
+# processes starting at once (workers, a deploy script and `init`) migrate one at a time.
+MIGRATION_LOCK = 0x6D696772617465
 
 
 def _config() -> Config:
@@ -31,6 +36,14 @@ def head_revision() -> str:
     return head
 
 
+def is_known_revision(revision: str) -> bool:
+    """Whether this version's migrations know ``revision`` (a newer one may have written it)."""
+    try:
+        return ScriptDirectory.from_config(_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def current_revision(database: Database) -> str | None:
     with database.read() as connection:
         return MigrationContext.configure(connection).get_current_revision()
@@ -40,5 +53,7 @@ def upgrade(database: Database, revision: str = "head") -> None:
     """Run every migration up to ``revision`` in one write transaction."""
     config = _config()
     with database.write() as connection:
+        if not database.is_sqlite:  # SQLite's write transaction already excludes the others
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

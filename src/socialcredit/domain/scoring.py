@@ -49,6 +49,10 @@ class Entry:
     ends_on: date | None = None
     evidence: str | None = None
     recorded_at: datetime | None = None
+    status_reason: str | None = None  # why the newest status or end was recorded
+    points_cut: int = 0  # points the rule's yearly cap cut from this entry
+    corrects: str | None = None  # the event_id this entry corrects
+    repairs: str | None = None  # the event_id this entry repairs
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,10 @@ class StatementEntry:
     catalogue_version: str
     evidence: str | None
     recorded_at: datetime
+    status_reason: str | None = None
+    points_cut: int = 0
+    corrects: str | None = None
+    repairs: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +89,10 @@ class StatementEntry:
             "catalogue_version": self.catalogue_version,
             "evidence": self.evidence,
             "recorded_at": _iso(self.recorded_at),
+            "status_reason": self.status_reason,
+            "points_cut": self.points_cut,
+            "corrects": self.corrects,
+            "repairs": self.repairs,
         }
 
 

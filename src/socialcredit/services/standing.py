@@ -132,6 +132,10 @@ def _statement_entry(registry: Registry, entry: Entry, day: date) -> StatementEn
         catalogue_version=entry.catalogue_version,
         evidence=entry.evidence,
         recorded_at=entry.recorded_at,  # type: ignore[arg-type]  # checked just above
+        status_reason=entry.status_reason,
+        points_cut=entry.points_cut,
+        corrects=entry.corrects,
+        repairs=entry.repairs,
     )
 
 

@@ -232,9 +232,12 @@ def latest_changes(known_at: datetime | None = None) -> Select[Any]:
     if known_at is not None:
         newest = newest.where(entry_changes.c.recorded_at <= known_at)
     newest_ids = newest.group_by(entry_changes.c.entry_id)
-    return select(entry_changes.c.entry_id, entry_changes.c.status, entry_changes.c.ends_on).where(
-        entry_changes.c.id.in_(newest_ids)
-    )
+    return select(
+        entry_changes.c.entry_id,
+        entry_changes.c.status,
+        entry_changes.c.ends_on,
+        entry_changes.c.reason,
+    ).where(entry_changes.c.id.in_(newest_ids))
 
 
 def _entry_filter(person_id: str, known_at: datetime | None) -> ColumnElement[bool]:
@@ -258,6 +261,7 @@ def person_entries(
             entries,
             func.coalesce(latest.c.status, literal("active")).label("status"),
             latest.c.ends_on,
+            latest.c.reason.label("status_reason"),
         )
         .outerjoin(latest, latest.c.entry_id == entries.c.id)
         .where(_entry_filter(person_id, known_at))
@@ -281,6 +285,10 @@ def person_entries(
             ends_on=row.ends_on,
             evidence=row.evidence,
             recorded_at=row.recorded_at,
+            status_reason=row.status_reason,
+            points_cut=row.points_cut,
+            corrects=row.corrects,
+            repairs=row.repairs,
         )
         for row in connection.execute(query)
     ]

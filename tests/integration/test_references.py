@@ -1,0 +1,132 @@
+"""Corrections, credit repair and yearly caps through the import path (issue 4, items 3-4).
+
+A correction withdraws its original; a repair ends the original on the repair's date (not
+retroactively) and counts from then; a capped rule adds nothing beyond its yearly cap.
+"""
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from tests.conftest import EVENTS_HEADER, FIXTURES, LI_NA, ZHANG_JIAN, write_csv
+
+from socialcredit.services import standing
+from socialcredit.services.events import import_events
+from socialcredit.services.notices import list_notices
+from socialcredit.services.people import import_people
+from socialcredit.services.registry import Registry
+
+HEADER = EVENTS_HEADER + ",corrects,repairs"
+
+
+@pytest.fixture
+def town(make_registry, database_url: str, people_file: Path) -> Registry:
+    registry = make_registry(database_url, [FIXTURES / "due-process.yaml"])
+    import_people(registry, people_file)
+    return registry
+
+
+def _import(registry: Registry, folder: Path, name: str, rows: list[str]):
+    result = import_events(registry, write_csv(folder / name, HEADER, rows))
+    rejects = pl.read_csv(result.rejects_path, infer_schema=False)
+    return result, rejects
+
+
+def _entry(registry: Registry, event_id: str, as_of: date | None = None) -> dict:
+    statement = standing.statement(registry, LI_NA, as_of=as_of).as_dict()
+    return next(e for e in statement["entries"] if e["event_id"] == event_id)
+
+
+def test_repair_ends_the_debtor_listing_from_the_repair_date(town: Registry, tmp_path: Path):
+    _import(town, tmp_path, "a.csv", [f"court,C1,{LI_NA},DEBTOR,2026-02-01,case 9,,"])
+    assert standing.score(town, LI_NA).grade == "D"
+    result, rejects = _import(
+        town, tmp_path, "b.csv", [f"court,C2,{LI_NA},DEBT-PAID,2026-09-01,paid in full,,C1"]
+    )
+    assert (result.accepted, rejects.height) == (1, 0)
+    now = standing.score(town, LI_NA)
+    assert (now.score, now.grade) == (950, "B")
+    # Not retroactive: before the repair date the listing still caps at D.
+    assert standing.score(town, LI_NA, as_of=date(2026, 8, 31)).grade == "D"
+    original = _entry(town, "C1")
+    assert (original["ends_on"], original["why"]) == ("2026-09-01", "ended")
+    assert "repaired by event C2" in original["status_reason"]
+
+
+def test_correction_withdraws_the_original(town: Registry, tmp_path: Path):
+    _import(town, tmp_path, "a.csv", [f"traffic-police,T1,{LI_NA},TRAFFIC-RED-LIGHT,2026-05-01,,,"])
+    result, _ = _import(
+        town, tmp_path, "b.csv", [f"traffic-police,T1b,{LI_NA},TRAFFIC-RED-LIGHT,2026-05-02,,T1,"]
+    )
+    assert result.accepted == 1
+    original = _entry(town, "T1")
+    assert (original["status"], original["counts"]) == ("withdrawn", False)
+    assert original["status_reason"] == "corrected by event T1b"
+    assert _entry(town, "T1b")["corrects"] == "T1"
+    assert standing.score(town, LI_NA).score == 995
+
+
+def test_reference_refusals(town: Registry, tmp_path: Path):
+    _import(
+        town,
+        tmp_path,
+        "a.csv",
+        [
+            f"court,C1,{LI_NA},DEBTOR,2026-02-01,,,",
+            f"traffic-police,T1,{ZHANG_JIAN},TRAFFIC-RED-LIGHT,2026-05-01,,,",
+        ],
+    )
+    _, rejects = _import(
+        town,
+        tmp_path,
+        "b.csv",
+        [
+            f"court,R1,{LI_NA},DEBT-PAID,2026-03-01,,,NOPE",  # unknown original
+            f"court,R2,{LI_NA},DEBT-PAID,2026-03-01,,C1,C1",  # both
+            f"traffic-police,R3,{LI_NA},TRAFFIC-RED-LIGHT,2026-06-01,,T1,",  # other person
+            f"court,R4,{LI_NA},DEBTOR,2026-03-01,,,C1",  # not the repair rule
+            f"court,R5,{LI_NA},DEBT-PAID,2026-01-15,,,C1",  # before the original
+            f"traffic-police,C1,{LI_NA},TRAFFIC-RED-LIGHT,2026-06-01,,C1,",  # other agency's key
+        ],
+    )
+    assert rejects["reason"].to_list() == [
+        "unknown-original",
+        "invalid-reference",
+        "invalid-reference",
+        "invalid-reference",
+        "invalid-reference",
+        "unknown-original",
+    ]
+    messages = rejects["message"].to_list()
+    assert "not both" in messages[1] and "another person" in messages[2]
+    assert "does not repair" in messages[3] and "before the event" in messages[4]
+
+
+def test_yearly_cap_cuts_points_beyond_it(town: Registry, tmp_path: Path):
+    rows = [f"red-cross,D{n},{LI_NA},DONATION,2026-0{n}-01,,," for n in range(1, 5)]
+    result, _ = _import(town, tmp_path, "a.csv", rows)
+    assert result.accepted == 4
+    cut = [
+        (_entry(town, f"D{n}")["points"], _entry(town, f"D{n}")["points_cut"]) for n in range(1, 5)
+    ]
+    assert cut == [(15, 0), (15, 0), (10, 5), (0, 15)]
+    assert standing.score(town, LI_NA).score == 1040
+    _import(town, tmp_path, "b.csv", [f"red-cross,D9,{LI_NA},DONATION,2026-10-01,,,"])
+    assert _entry(town, "D9")["points"] == 0  # the year's cap is spent across imports
+
+
+def test_negative_entries_send_notices(town: Registry, tmp_path: Path):
+    _import(
+        town,
+        tmp_path,
+        "a.csv",
+        [
+            f"court,C1,{LI_NA},DEBTOR,2026-02-01,,,",
+            f"red-cross,D1,{LI_NA},DONATION,2026-03-01,,,",
+        ],
+    )
+    notices = list_notices(town, LI_NA)
+    assert [notice.kind for notice in notices] == ["entry"]
+    assert notices[0].detail is not None and notices[0].detail["event_id"] == "C1"
+    assert "grade no better than D" in notices[0].body

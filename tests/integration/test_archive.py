@@ -102,7 +102,7 @@ def _contest(
     *,
     opened: str,
     due: str,
-    steps: tuple[str, ...] = (),
+    steps: tuple[tuple[str, str, str], ...] = (),  # (step, outcome, when)
     attachment: bytes | None = b"%PDF receipt",
 ) -> int:
     with registry.database.write() as connection:
@@ -116,12 +116,12 @@ def _contest(
                 recorded_at=_moment(opened),
             )
         ).inserted_primary_key[0]  # type: ignore[index]
-        for when in steps:
+        for step, outcome, when in steps:
             connection.execute(
                 insert(contest_steps).values(
                     contest_id=contest_id,
-                    step="decided",
-                    outcome="upheld",
+                    step=step,
+                    outcome=outcome,
                     reason="the camera photo is clear",
                     actor="clerk-1",
                     recorded_at=_moment(when),
@@ -198,7 +198,10 @@ def test_a_contest_holds_details_back_until_its_last_step_is_old(
         ids["TP-1"],
         opened="2026-12-01T10:00:00+08:00",
         due="2026-12-31T10:00:00+08:00",
-        steps=(decided,),
+        steps=(
+            ("answered", "verified", "2026-12-20T10:00:00+08:00"),
+            ("decided", "upheld", decided),
+        ),
     )
     still_open = _contest(
         town, ids["TP-2"], opened="2026-12-01T10:00:00+08:00", due="2040-01-01T00:00:00+08:00"
@@ -219,7 +222,7 @@ def test_a_contest_holds_details_back_until_its_last_step_is_old(
         and attachments[closed]["sha256"] == "0" * 64
     )
     assert attachments[still_open]["content"] == b"%PDF receipt"
-    assert len(_table(town, contest_steps)) == 1  # the decision and its reason stay
+    assert len(_table(town, contest_steps)) == 2  # the answer, the decision and reasons stay
     fields = {row["entry_id"]: json.loads(row["fields"]) for row in _table(town, purges)}
     assert fields == {
         ids["TP-1"]: {
@@ -231,6 +234,38 @@ def test_a_contest_holds_details_back_until_its_last_step_is_old(
     }
 
 
+def test_an_open_contest_holds_details_back_however_old(
+    town: Registry, at: Callable[..., Registry]
+):
+    ids = _entry_ids(town)
+    unanswered = _contest(  # never answered, and nobody swept it
+        town, ids["TP-1"], opened="2026-12-01T10:00:00+08:00", due="2026-12-31T10:00:00+08:00"
+    )
+    _contest(  # the agency verified; the review officer has not decided
+        town,
+        ids["PS-1"],
+        opened="2026-12-01T10:00:00+08:00",
+        due="2026-12-31T10:00:00+08:00",
+        steps=(("answered", "verified", "2026-12-10T10:00:00+08:00"),),
+    )
+    far = at(date(2045, 1, 1))
+    assert purge_personal_details(far).entries == 1  # only TP-2, which has no contest
+    assert _evidence(town)["TP-1"] is not None and _evidence(town)["PS-1"] is not None
+    with town.database.write() as connection:
+        connection.execute(
+            insert(contest_steps).values(
+                contest_id=unanswered,
+                step="expired",
+                outcome="overturned",
+                reason="not answered in time",
+                actor="sweep",
+                recorded_at=_moment("2030-01-01T10:00:00+08:00"),
+            )
+        )
+    assert purge_personal_details(far).entries == 1  # TP-1 now; PS-1 still awaits a decision
+    assert _evidence(town)["TP-1"] is None and _evidence(town)["PS-1"] is not None
+
+
 def test_an_entry_with_only_contest_details_is_purged_too(
     town: Registry, at: Callable[..., Registry]
 ):
@@ -240,6 +275,7 @@ def test_an_entry_with_only_contest_details_is_purged_too(
         ids["TP-3"],
         opened="2026-03-01T10:00:00+08:00",
         due="2026-03-31T10:00:00+08:00",
+        steps=(("answered", "withdrawn", "2026-03-20T10:00:00+08:00"),),
         attachment=None,
     )
     result = purge_personal_details(at(TP2_UNTIL + timedelta(days=FIVE_YEARS)))
@@ -262,7 +298,13 @@ def test_a_second_run_purges_nothing_and_batches_are_bounded(
 
 def test_a_dry_run_counts_the_same_and_changes_nothing(town: Registry, at: Callable[..., Registry]):
     ids = _entry_ids(town)
-    _contest(town, ids["TP-1"], opened="2026-12-01T10:00:00+08:00", due="2026-12-31T10:00:00+08:00")
+    _contest(
+        town,
+        ids["TP-1"],
+        opened="2026-12-01T10:00:00+08:00",
+        due="2026-12-31T10:00:00+08:00",
+        steps=(("expired", "overturned", "2027-01-01T10:00:00+08:00"),),
+    )
     later = at(PS1_UNTIL + timedelta(days=FIVE_YEARS))
     dry = purge_personal_details(later, dry_run=True)
     assert dry.dry_run and (dry.entries, dry.evidence, dry.grounds, dry.attachments) == (2, 2, 1, 1)

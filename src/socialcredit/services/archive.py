@@ -76,18 +76,39 @@ def archive_cutoff(registry: Registry) -> tuple[date, datetime]:
     return day, next_midnight.astimezone(UTC)
 
 
+def _open_contest(contest: Any) -> ColumnElement[bool]:
+    """The contest is open: no step yet, or its latest step is the agency's ``verified``
+    answer awaiting the review decision (as in ``services.contests``)."""
+    step = contest_steps.alias("archive_open_step")
+    later = contest_steps.alias("archive_later_step")
+    no_step = ~exists().where(step.c.contest_id == contest.c.id)
+    # SQLAlchemy correlates a subquery only with its immediate enclosing SELECT, so the
+    # innermost test names ``step``, not ``contest``.
+    awaiting_decision = exists().where(
+        step.c.contest_id == contest.c.id,
+        step.c.step == "answered",
+        step.c.outcome == "verified",
+        ~exists().where(later.c.contest_id == step.c.contest_id, later.c.id > step.c.id),
+    )
+    return or_(no_step, awaiting_decision)
+
+
 def _archivable(day: date, moment: datetime) -> ColumnElement[bool]:
     """Entries whose counting, blacklisting and contests all ended by the cutoff.
 
-    A contest ends at its last step, and never before its answer deadline, so that an open
-    contest (or one decided recently) holds the entry's details back. The contest tables
-    are aliased: inside ``UPDATE contests`` the bare table would correlate with the target.
+    An open contest holds the entry's details back however old it is; a closed one ends at
+    its last step, and never before its answer deadline. The contest tables are aliased:
+    inside ``UPDATE contests`` the bare table would correlate with the target.
     """
     contest = contests.alias("archive_contest")
     step = contest_steps.alias("archive_step")
     recent_contest = exists().where(
         contest.c.entry_id == entries.c.id,
-        or_(contest.c.recorded_at >= moment, contest.c.answer_due >= moment),
+        or_(
+            contest.c.recorded_at >= moment,
+            contest.c.answer_due >= moment,
+            _open_contest(contest),
+        ),
     )
     recent_step = exists().where(
         contest.c.entry_id == entries.c.id,

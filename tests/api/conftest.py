@@ -21,7 +21,8 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from socialcredit.api import create_app
-from socialcredit.services import users
+from socialcredit.services import consent, users
+from socialcredit.services.access import LOCAL
 from socialcredit.services.events import import_events
 from socialcredit.services.people import import_people
 from socialcredit.services.registry import Registry
@@ -104,6 +105,10 @@ def populate(registry: Registry, folder: Path) -> None:
         ],
     )
     import_events(registry, events)
+    # Both let the bank ask, each for the purposes it is granted (issue 4: consent).
+    for person_id in (ZHANG_JIAN, LI_NA):
+        for grant in GRANTS:
+            consent.grant_consent(registry, person_id, BANK, grant.purpose, LOCAL)
 
 
 def build_town(registry: Registry, folder: Path, **app_options: Any) -> Town:

@@ -21,6 +21,7 @@ from socialcredit.domain.errors import (
     InputError,
     InvalidPersonIdError,
     NoCatalogueError,
+    NoConsentError,
     NotFoundError,
     RefusedError,
     SocialCreditError,
@@ -41,6 +42,7 @@ _STATUS: tuple[tuple[type[SocialCreditError], int], ...] = (
     (UnknownPersonError, 404),
     (UnknownPolicyError, 404),
     (NotFoundError, 404),
+    (NoConsentError, 403),  # the person has not let this organisation ask: not permitted
     (NoCatalogueError, 422),
     (RefusedError, 422),
     (IdempotencyConflict, 409),

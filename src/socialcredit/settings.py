@@ -51,12 +51,20 @@ class Settings:
     smtp_from: str = ""
     smtp_ca_file: str = ""
     smtp_timeout_seconds: int = 30
+    ledger: bool = True
+    key_dir: str = ""
 
     def with_changes(self, **changes: Any) -> "Settings":
         return replace(self, **changes)
 
 
 SETTING_HELP: Mapping[str, str] = {
+    "ledger": "Record every write as a leaf of the tamper-evident log (true/false). Only for "
+    "measuring its cost: rows written with it off are reported by `socialcredit verify` as "
+    "inserted behind the application's back.",
+    "key_dir": "Folder of the office's signing keys (Ed25519), outside the database. Empty: "
+    "NAME.keys next to a SQLite file NAME.db, or socialcredit/keys/HOST-PORT-DBNAME in the "
+    "user's config folder ($XDG_CONFIG_HOME, else ~/.config) for PostgreSQL.",
     "contest_answer_days": "Days the reporting agency has to answer a contest (30, as the FCRA "
     "gives a credit bureau); unanswered contests are then overturned.",
     "max_attachments": "The most attachments one contest may carry.",
@@ -132,7 +140,7 @@ _BOUNDS = {
     "smtp_port": (1, 65_535),
     "smtp_timeout_seconds": (1, 600),
 }
-_BOOLEANS = frozenset({"smtp_starttls"})
+_BOOLEANS = frozenset({"smtp_starttls", "ledger"})
 
 
 def _convert(name: str, raw: str) -> Any:

@@ -29,6 +29,9 @@ from socialcredit.domain.merkle import (
     EMPTY_ROOT,
     MemoryTree,
     consistency_proof,
+    extend_frontier,
+    frontier_levels,
+    frontier_root,
     inclusion_proof,
     leaf_hash,
     node_hash,
@@ -341,3 +344,35 @@ def test_every_consistency_proof_verifies_and_any_flipped_byte_fails(
         forged.leaves[old - 1] = _flip(forged.leaves[old - 1], position)
         forged_proof = consistency_proof(old, new, forged.node)
         assert not verify_consistency(old, new, old_root, forged.root(new), forged_proof)
+
+
+# --- growing a tree by its frontier -----------------------------------------------------------
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    batches=st.lists(st.integers(min_value=0, max_value=70), min_size=1, max_size=8),
+    every=st.sampled_from([1, 2, 3, 8]),
+)
+def test_extending_the_frontier_batch_by_batch_gives_every_root_and_node(
+    batches: list[int], every: int
+):
+    """Appending batches to a frontier gives the same roots as the whole tree, and the nodes it
+    emits at the kept levels are exactly the tree's complete nodes there, each once."""
+    tree = MemoryTree.of_data([i.to_bytes(4, "big") for i in range(sum(batches))])
+    size, frontier = 0, []
+    seen: dict[tuple[int, int], bytes] = {}
+    for count in batches:
+        frontier, emitted = extend_frontier(size, frontier, tree.leaves[size : size + count], every)
+        size += count
+        assert len(frontier) == len(frontier_levels(size))
+        assert frontier_root(size, frontier) == tree.root(size)
+        for level, (first, hashes) in emitted.items():
+            assert level % every == 0
+            for offset, value in enumerate(hashes):
+                assert (level, first + offset) not in seen
+                seen[(level, first + offset)] = value
+    for (level, index), value in seen.items():
+        assert tree.node(level, index) == value
+    for level in range(0, size.bit_length(), every):
+        assert sum(1 for lv, _ in seen if lv == level) == size >> level

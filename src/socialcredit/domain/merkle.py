@@ -26,6 +26,9 @@ __all__ = [
     "MemoryTree",
     "NodeReader",
     "consistency_proof",
+    "extend_frontier",
+    "frontier_levels",
+    "frontier_root",
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
@@ -187,6 +190,56 @@ def verify_consistency(
         fn >>= 1  # 6c
         sn >>= 1
     return fr == old_root and sr == new_root and sn == 0  # step 7
+
+
+def frontier_levels(size: int) -> list[int]:
+    """Levels of the perfect subtrees a tree of ``size`` leaves ends with, biggest first."""
+    return [level for level in range(size.bit_length() - 1, -1, -1) if size >> level & 1]
+
+
+def frontier_root(size: int, frontier: Sequence[bytes]) -> bytes:
+    """The root from the frontier (its right-edge perfect subtrees): O(log n)."""
+    if size == 0:
+        return EMPTY_ROOT
+    result = frontier[-1]
+    for part in reversed(frontier[:-1]):
+        result = node_hash(part, result)
+    return result
+
+
+Emitted = dict[int, tuple[int, list[bytes]]]
+
+
+def extend_frontier(
+    size: int, frontier: Sequence[bytes], leaves: Sequence[bytes], every: int = 8
+) -> tuple[list[bytes], Emitted]:
+    """Append ``leaves`` (leaf hashes) to a tree known by its size and frontier.
+
+    Returns the new frontier and, for every level that is a multiple of ``every``, the first
+    index and the hashes of the nodes that became complete (level 0: the leaves themselves),
+    so that a store can keep them. Each new node is hashed once: O(len(leaves)).
+    """
+    old = dict(zip(frontier_levels(size), frontier, strict=True))
+    new_size = size + len(leaves)
+    emitted: Emitted = {}
+    kept: dict[int, bytes] = {}
+    nodes, start, level = list(leaves), size, 0
+    sha256 = hashlib.sha256
+    while new_size >> level:
+        if level % every == 0 and nodes:
+            emitted[level] = (start, nodes)
+        if new_size >> level & 1:
+            kept[level] = nodes[-1] if nodes else old[level]
+        if start & 1:  # the left sibling of the first new node is complete already
+            nodes, start = [old[level], *nodes], start - 1
+        # A trailing odd node has no sibling yet: it is not complete one level up.
+        nodes = [
+            sha256(b"\x01" + left + right).digest()
+            for left, right in zip(nodes[0::2], nodes[1::2], strict=False)
+        ]
+        start >>= 1
+        level += 1
+    return [kept[level] for level in frontier_levels(new_size)], emitted
 
 
 @dataclass

@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from socialcredit.services.registry import Registry
+from socialcredit.store import ledger
 from socialcredit.store.bulk import insert_rows
 from socialcredit.store.schema import access_log
 
@@ -79,21 +80,23 @@ def record_access(
     purpose: str,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Append one access row in its own transaction."""
+    """Append one access row in its own transaction (and its leaf in the log)."""
     with registry.database.write() as connection:
-        connection.execute(
-            insert(access_log).values(
-                person_id=person_id,
-                actor=actor.name,
-                role=actor.role,
-                organisation=actor.organisation,
-                action=action,
-                purpose=purpose,
-                detail=None
+        ledger.insert_row(
+            connection,
+            "access_log",
+            {
+                "person_id": person_id,
+                "actor": actor.name,
+                "role": actor.role,
+                "organisation": actor.organisation,
+                "action": action,
+                "purpose": purpose,
+                "detail": None
                 if detail is None
                 else json.dumps(detail, ensure_ascii=False, default=str),
-                recorded_at=registry.clock.now(),
-            )
+                "recorded_at": registry.clock.now(),
+            },
         )
 
 

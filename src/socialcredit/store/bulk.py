@@ -25,6 +25,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection
 
+from socialcredit.store import ledger
 
 __all__ = [
     "ENTRY_COLUMNS",
@@ -148,12 +149,14 @@ def insert_rows(
     """Append ``frame`` to ``table`` (no conflicts possible); returns the rows written."""
     if frame.height == 0:
         return 0
+    mark = ledger.begin(connection, table)  # ledgered tables: each row becomes a leaf
     if connection.dialect.name == "sqlite":
         marks = ", ".join("?" for _ in columns)
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
         _driver(connection).executemany(sql, _sqlite_values(frame, columns))
     else:
         _copy_rows(connection, table, frame, columns)
+    ledger.record_inserted(connection, table, frame, mark)
     return frame.height
 
 
@@ -168,6 +171,7 @@ def insert_entries(connection: Connection, frame: pl.DataFrame) -> int:
     columns = ENTRY_COLUMNS
     names = ", ".join(columns)
     if connection.dialect.name == "sqlite":
+        mark = ledger.begin(connection, "entries")
         marks = ", ".join("?" for _ in columns)
         sql = (
             f"INSERT INTO entries ({names}) VALUES ({marks}) "
@@ -175,7 +179,9 @@ def insert_entries(connection: Connection, frame: pl.DataFrame) -> int:
         )
         cursor = _driver(connection).cursor()
         cursor.executemany(sql, _sqlite_values(frame, columns))
-        return int(cursor.rowcount)
+        written = int(cursor.rowcount)
+        ledger.record_inserted(connection, "entries", frame, mark)
+        return written
     return frame.height - merge_entries(connection, frame).height
 
 
@@ -194,6 +200,7 @@ def merge_entries(connection: Connection, frame: pl.DataFrame) -> pl.DataFrame:
     if frame.height == 0:
         return pl.DataFrame(schema=_TAKEN_SCHEMA)
     names = ", ".join(ENTRY_COLUMNS)
+    mark = ledger.begin(connection, "entries")  # before any row lock: one lock order
     staging = _stage(connection, "entries", frame, ENTRY_COLUMNS)
     rows = (
         _driver(connection)
@@ -207,6 +214,7 @@ def merge_entries(connection: Connection, frame: pl.DataFrame) -> pl.DataFrame:
         )
         .fetchall()
     )
+    ledger.record_inserted(connection, "entries", frame, mark)
     return pl.DataFrame(rows, schema=_TAKEN_SCHEMA, orient="row")
 
 

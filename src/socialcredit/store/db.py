@@ -59,9 +59,18 @@ class Database:
     """One registry database. Cheap to create; holds a connection pool."""
 
     def __init__(
-        self, url: str, *, busy_timeout_ms: int = 5000, cache_mib: int = 256, echo: bool = False
+        self,
+        url: str,
+        *,
+        busy_timeout_ms: int = 5000,
+        cache_mib: int = 256,
+        echo: bool = False,
+        ledger: bool = True,
     ) -> None:
         self.url = normalise_url(url)
+        # Whether writes append leaves to the tamper-evident log (store.ledger reads it from
+        # each write connection's execution options).
+        self.ledger = ledger
         try:
             parsed = make_url(self.url)
         except ArgumentError as error:
@@ -99,7 +108,9 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction: committed when the block ends normally, rolled back otherwise."""
-        engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        engine = self.engine.execution_options(
+            sqlite_begin="IMMEDIATE", socialcredit_ledger=self.ledger
+        )
         with engine.connect() as connection, connection.begin():
             yield connection
 

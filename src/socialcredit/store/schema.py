@@ -353,3 +353,76 @@ purges = Table(
     Column("fields", Text, nullable=False),  # which personal fields were purged
     Column("recorded_at", UTCDateTime, nullable=False),
 )
+
+
+# --- the tamper-evident ledger (migration 0004; docs/ledger.md) -------------------------------
+
+from sqlalchemy import BigInteger  # noqa: E402  (only the ledger's tables need it)
+
+__all__ += [
+    "ledger_batches",
+    "ledger_checkpoints",
+    "ledger_purged",
+    "ledger_state",
+    "ledger_tiles",
+]
+
+# The head of the log: one row, locked by every writer that appends (leaf indexes have no gaps).
+ledger_state = Table(
+    "ledger_state",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1
+    Column("log_id", String(64), nullable=False),  # random name of this log, in every checkpoint
+    Column("size", BigInteger, nullable=False),  # leaves in the tree
+    Column("frontier", LargeBinary, nullable=False),  # right-edge perfect subtrees, biggest first
+    CheckConstraint("id = 1", name="single_row"),
+)
+
+# Hashes of complete nodes, 256 per row: level 0 holds the leaf hashes, levels 8, 16, ... the
+# roots of 2**level leaves. Any node is one row read and at most 127 hashes away.
+ledger_tiles = Table(
+    "ledger_tiles",
+    metadata,
+    Column("level", Integer, primary_key=True),
+    Column("tile", BigInteger, primary_key=True),  # nodes tile*256 .. tile*256+255 of the level
+    Column("hashes", LargeBinary, nullable=False),  # 32 bytes per complete node, in order
+)
+
+# Which record each leaf stands for: one row per appended batch of one kind.
+ledger_batches = Table(
+    "ledger_batches",
+    metadata,
+    Column("first_leaf", BigInteger, primary_key=True),
+    Column("leaves", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),  # the table, or users.revoked
+    Column("first_row", BigInteger),  # smallest and largest row id (tables keyed by id)
+    Column("last_row", BigInteger),
+    Column("row_ids", LargeBinary),  # int64 little-endian, one per leaf (tables keyed by id)
+    Column("row_keys", Text),  # JSON list, one key per leaf (catalogue versions)
+    Column("salts", LargeBinary),  # 16 random bytes per leaf (kinds with personal fields)
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index(None, "kind", "first_row"),
+)
+
+# Salted digests of personal values an archive purge deleted: the leaf still recomputes.
+ledger_purged = Table(
+    "ledger_purged",
+    metadata,
+    Column("leaf", BigInteger, primary_key=True),
+    Column("field", String(64), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+)
+
+# Signed tree heads: the exact signed text and its Ed25519 signature.
+ledger_checkpoints = Table(
+    "ledger_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("root", String(64), nullable=False),  # hex
+    Column("signed_at", UTCDateTime, nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("body", Text, nullable=False),  # canonical JSON, as signed
+    Column("signature", Text, nullable=False),  # base64
+)

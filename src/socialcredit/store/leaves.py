@@ -1,0 +1,359 @@
+"""What a leaf of the ledger holds: a canonical encoding of one written record.
+
+A leaf is the UTF-8 of a canonical JSON object, exactly what ``json.dumps(record,
+ensure_ascii=False, separators=(",", ":"), sort_keys=True)`` writes:
+
+- ``"@kind"``: the table (or ``users.revoked`` for a revocation written in place);
+- every column of the record under its name: integers and booleans as JSON numbers and
+  ``true``/``false``, dates as ``"YYYY-MM-DD"``, timestamps as ``"YYYY-MM-DDTHH:MM:SS.ffffffZ"``
+  (UTC), text as text;
+- a *personal* column (name, district, evidence, grounds, ...) as ``"<name>#salted-sha256"``:
+  the hex SHA-256 of ``salt_hex || 0x00 || <name> || 0x00 || value``, with a random 16-byte salt
+  per leaf kept in ``ledger_batches`` (never in the leaf), so that a leaf shown to a bank
+  reveals nothing guessable, and an archive purge can delete the value: the digest is kept in
+  ``ledger_purged`` and the leaf still recomputes;
+- a large document (a catalogue version) as ``"<name>#sha256"``, its plain SHA-256;
+- a NULL column, or one equal to its server default, is left out: adding a column later never
+  changes the leaves already written.
+
+``encode`` builds the encodings of a whole batch with Polars expressions (columnar);
+``canonical_record`` is the row-at-a-time reference the tests hold it to.
+"""
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
+import polars as pl
+from sqlalchemy import Boolean, Date, Integer, LargeBinary, Table
+
+from socialcredit.store import schema
+from socialcredit.store.schema import UTCDateTime
+
+__all__ = [
+    "KINDS",
+    "LeafColumn",
+    "LeafSpec",
+    "SALT_BYTES",
+    "canonical_record",
+    "encode",
+    "leaf_hashes",
+    "salts_hex",
+    "sha256_hex",
+    "spec",
+]
+
+SALT_BYTES = 16
+KIND_KEY = "@kind"
+SALTED = "#salted-sha256"
+DIGESTED = "#sha256"
+
+# Personal columns per table: stored in leaves only as salted digests.
+PERSONAL: Mapping[str, frozenset[str]] = {
+    "person_changes": frozenset({"name", "district", "email"}),
+    "entries": frozenset({"evidence"}),
+    "entry_changes": frozenset({"reason"}),
+    "rejections": frozenset({"message", "record"}),
+    "access_log": frozenset({"purpose", "detail"}),
+    "users": frozenset({"secret_hash"}),  # a secret, not personal: the same treatment
+}
+# Large documents: stored in leaves as their SHA-256.
+DIGESTS: Mapping[str, frozenset[str]] = {"catalogue_versions": frozenset({"document"})}
+# Columns written in place later, each recorded as a leaf of its own kind.
+IN_PLACE: Mapping[str, Mapping[str, str]] = {"users": {"revoked_at": "users.revoked"}}
+
+
+@dataclass(frozen=True, slots=True)
+class LeafColumn:
+    name: str
+    type: str  # int | bool | date | timestamp | text
+    treatment: str  # plain | salted | digest
+    default: Any = None  # the server default: left out like NULL
+
+    @property
+    def key(self) -> str:
+        suffix = {"plain": "", "salted": SALTED, "digest": DIGESTED}[self.treatment]
+        return self.name + suffix
+
+
+@dataclass(frozen=True, slots=True)
+class LeafSpec:
+    kind: str
+    table: str
+    key: str  # the record's key column: "id", or "version" for catalogue versions
+    columns: tuple[LeafColumn, ...]  # sorted by their JSON key
+
+    @property
+    def salted(self) -> bool:
+        return any(column.treatment == "salted" for column in self.columns)
+
+    @property
+    def numbered(self) -> bool:
+        return self.key == "id"
+
+
+def _type_of(column: Any) -> str:
+    kind = column.type
+    if isinstance(kind, UTCDateTime):
+        return "timestamp"
+    if isinstance(kind, Boolean):
+        return "bool"
+    if isinstance(kind, Date):
+        return "date"
+    if isinstance(kind, Integer):
+        return "int"
+    if isinstance(kind, LargeBinary):
+        raise TypeError(f"{column} is binary: ledgered tables hold text")
+    return "text"
+
+
+def _default(column: Any, type_name: str) -> Any:
+    if column.server_default is None:
+        return None
+    text = str(column.server_default.arg)
+    return int(text) if type_name == "int" else text
+
+
+def _spec(kind: str, table: Table, only: Sequence[str] | None = None) -> LeafSpec:
+    personal = PERSONAL.get(table.name, frozenset())
+    digests = DIGESTS.get(table.name, frozenset())
+    skipped = set(IN_PLACE.get(table.name, {}))
+    key = "version" if table.name == "catalogue_versions" else "id"
+    columns = []
+    for column in table.columns:
+        if (only is not None and column.name not in only) or (
+            only is None and column.name in skipped
+        ):
+            continue
+        type_name = _type_of(column)
+        treatment = (
+            "salted" if column.name in personal else "digest" if column.name in digests else "plain"
+        )
+        columns.append(LeafColumn(column.name, type_name, treatment, _default(column, type_name)))
+    return LeafSpec(kind, table.name, key, tuple(sorted(columns, key=lambda c: c.key)))
+
+
+def _specs() -> dict[str, LeafSpec]:
+    tables = [
+        schema.person_changes,
+        schema.entries,
+        schema.entry_changes,
+        schema.catalogue_versions,
+        schema.users,
+        schema.verifier_grants,
+        schema.access_log,
+        schema.rejections,
+    ]
+    specs = {table.name: _spec(table.name, table) for table in tables}
+    for table_name, moved in IN_PLACE.items():
+        table = schema.metadata.tables[table_name]
+        for column, kind in moved.items():
+            specs[kind] = _spec(kind, table, only=("id", column))
+    return specs
+
+
+# Every kind of leaf the ledger writes, by kind name.
+KINDS: Mapping[str, LeafSpec] = _specs()
+
+
+def spec(kind: str) -> LeafSpec:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise KeyError(f"{kind!r} is not a ledgered kind") from None
+
+
+# --- hashing whole columns --------------------------------------------------------------------
+
+
+def _slices(series: pl.Series) -> tuple[memoryview, list[int]]:
+    """The UTF-8 bytes of a string column as one buffer and its offsets (no per-row copies)."""
+    array = series.to_arrow()
+    if array.type not in ("string", "large_string"):  # a view type: copy into offsets form
+        array = array.cast("large_string")
+    validity, offsets, data = array.buffers()
+    width = np.int64 if array.type == "large_string" else np.int32
+    positions = np.frombuffer(offsets, dtype=width)[array.offset : array.offset + len(array) + 1]
+    return memoryview(data if data is not None else b""), positions.tolist()
+
+
+def leaf_hashes(inputs: pl.Series) -> list[bytes]:
+    """SHA-256 of each string of ``inputs`` (no nulls): the leaf hashes of ``0x00 || data``."""
+    if inputs.len() == 0:
+        return []
+    buffer, offsets = _slices(inputs)
+    sha256 = hashlib.sha256
+    return [sha256(buffer[a:b]).digest() for a, b in zip(offsets, offsets[1:], strict=False)]
+
+
+def sha256_hex(values: pl.Series) -> pl.Series:
+    """Hex SHA-256 of each UTF-8 string; null stays null."""
+    present = values.is_not_null()
+    digests = [digest.hex() for digest in leaf_hashes(values.filter(present))]
+    result = pl.Series(values.name, [None] * values.len(), dtype=pl.String)
+    if digests:
+        result = result.scatter(present.arg_true(), pl.Series(digests, dtype=pl.String))
+    return result
+
+
+def salts_hex(salts: bytes) -> pl.Series:
+    """Per-leaf salts (``SALT_BYTES`` each, concatenated) as hex strings."""
+    return pl.Series("salt", np.frombuffer(salts, dtype=f"S{SALT_BYTES}")).bin.encode("hex")
+
+
+# --- the columnar encoder -------------------------------------------------------------------
+
+
+def _json_text(frame: pl.DataFrame, name: str) -> pl.Expr:
+    """A text column as a JSON string: fast when nothing needs escaping (the usual case)."""
+    column = pl.col(name)
+    if frame[name].str.contains(r'["\\\x00-\x1f]').any():
+        return column.map_elements(
+            lambda text: json.dumps(text, ensure_ascii=False), return_dtype=pl.String
+        )
+    return pl.concat_str([pl.lit('"'), column, pl.lit('"')])
+
+
+def _timestamp(name: str, dtype: pl.DataType) -> pl.Expr:
+    column = pl.col(name)
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        column = column.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+    return column.dt.to_string("%Y-%m-%dT%H:%M:%S.%6fZ")
+
+
+def _value(frame: pl.DataFrame, column: LeafColumn) -> pl.Expr:
+    """The JSON text of a plain column's values (null for NULL)."""
+    name = column.name
+    if column.type in ("int", "bool"):
+        return pl.col(name).cast(pl.String)
+    if column.type == "date":
+        return pl.concat_str([pl.lit('"'), pl.col(name).dt.to_string("%Y-%m-%d"), pl.lit('"')])
+    if column.type == "timestamp":
+        text = _timestamp(name, frame.schema[name])
+        return pl.concat_str([pl.lit('"'), text, pl.lit('"')])
+    return _json_text(frame, name)
+
+
+def _salted_preimage(column: LeafColumn) -> pl.Expr:
+    return pl.concat_str(
+        [pl.col("@salt"), pl.lit(f"\x00{column.name}\x00"), pl.col(column.name).cast(pl.String)]
+    )
+
+
+def _digest_column(frame: pl.DataFrame, column: LeafColumn) -> pl.Series:
+    """Hex digests of a salted or digested column, with purged digests where values are gone."""
+    if column.treatment == "digest":
+        digests = sha256_hex(frame[column.name].cast(pl.String))
+    else:
+        digests = sha256_hex(frame.select(_salted_preimage(column)).to_series())
+    purged = f"@purged:{column.name}"
+    if purged in frame.columns:
+        digests = pl.select(pl.coalesce(pl.lit(digests), pl.lit(frame[purged]))).to_series()
+    return digests.alias(f"@digest:{column.name}")
+
+
+def _fragment(frame: pl.DataFrame, column: LeafColumn) -> pl.Expr:
+    key = json.dumps(column.key, ensure_ascii=False)
+    if column.treatment != "plain":
+        value = pl.concat_str([pl.lit('"'), pl.col(f"@digest:{column.name}"), pl.lit('"')])
+        return pl.concat_str([pl.lit(key + ":"), value])
+    fragment = pl.concat_str([pl.lit(key + ":"), _value(frame, column)])
+    if column.default is not None:
+        fragment = pl.when(pl.col(column.name) == column.default).then(None).otherwise(fragment)
+    return fragment
+
+
+_POLARS_TYPES: Mapping[str, pl.DataType] = {
+    "int": pl.Int64(),
+    "bool": pl.Boolean(),
+    "date": pl.Date(),
+    "timestamp": pl.Datetime("us"),
+    "text": pl.String(),
+}
+
+
+def _typed(kind: LeafSpec, frame: pl.DataFrame) -> pl.DataFrame:
+    """Columns that are NULL in every row (Polars type Null) get their column's type."""
+    untyped = [
+        pl.col(column.name).cast(_POLARS_TYPES[column.type])
+        for column in kind.columns
+        if column.name in frame.columns and frame.schema[column.name] == pl.Null
+    ]
+    return frame.with_columns(untyped) if untyped else frame
+
+
+def encode(
+    kind: LeafSpec, frame: pl.DataFrame, salts: bytes | None = None, *, prefix: str = ""
+) -> pl.Series:
+    """The canonical encodings of ``frame``'s rows (a string column, one leaf per row).
+
+    ``frame`` holds the record's key and columns (a missing column counts as NULL); ``salts``
+    the per-leaf salts when the kind has personal columns; optional ``@purged:<name>`` columns
+    the digests of purged values. ``prefix`` goes before each encoding (``"\\x00"`` makes the
+    strings the inputs of the leaf hashes).
+    """
+    frame = _typed(kind, frame)
+    present = [column for column in kind.columns if column.name in frame.columns]
+    if kind.salted:
+        if salts is None or len(salts) != SALT_BYTES * frame.height:
+            raise ValueError(f"{kind.kind}: one salt of {SALT_BYTES} bytes per leaf is needed")
+        frame = frame.with_columns(salts_hex(salts).alias("@salt"))
+    digested = [column for column in present if column.treatment != "plain"]
+    if digested:
+        frame = frame.with_columns([_digest_column(frame, column) for column in digested])
+    head = pl.lit(prefix + "{" + json.dumps(KIND_KEY) + ":" + json.dumps(kind.kind))
+    body = pl.concat_str(
+        [head, *(_fragment(frame, column) for column in present)],
+        separator=",",
+        ignore_nulls=True,
+    )
+    return frame.select(pl.concat_str([body, pl.lit("}")]).alias("leaf")).to_series()
+
+
+# --- the row-at-a-time reference ------------------------------------------------------------
+
+
+def _plain(column: LeafColumn, value: Any) -> Any:
+    if column.type == "timestamp":
+        moment: datetime = value
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if column.type == "date":
+        day: date = value
+        return day.isoformat()
+    if column.type == "bool":
+        return bool(value)
+    return value
+
+
+def canonical_record(
+    kind: LeafSpec,
+    row: Mapping[str, Any],
+    salt: bytes | None = None,
+    purged: Mapping[str, str] | None = None,
+) -> bytes:
+    """The leaf of one record, computed value by value (the reference for ``encode``)."""
+    record: dict[str, Any] = {KIND_KEY: kind.kind}
+    for column in kind.columns:
+        value = row.get(column.name)
+        if column.treatment == "plain":
+            if value is not None and value != column.default:
+                record[column.key] = _plain(column, value)
+            continue
+        if value is None:
+            digest = (purged or {}).get(column.name)
+        elif column.treatment == "digest":
+            digest = hashlib.sha256(str(value).encode()).hexdigest()
+        else:
+            assert salt is not None, "personal columns need the leaf's salt"
+            preimage = f"{salt.hex()}\x00{column.name}\x00{value}"
+            digest = hashlib.sha256(preimage.encode()).hexdigest()
+        if digest is not None:
+            record[column.key] = digest
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return text.encode()

@@ -1,0 +1,257 @@
+"""The ledger's write API: every write of a ledgered table becomes a leaf, in the same transaction.
+
+Writers call it around their inserts:
+
+    mark = ledger.begin(connection, "entries")        # locks the log head, notes the newest id
+    ... insert the rows of ``frame`` ...
+    ledger.record_inserted(connection, "entries", frame, mark)
+
+``record_inserted`` gives every row inserted since the mark its leaf, in id order: the leaves of
+a batch are encoded columnar (``store.leaves``), hashed in one tight loop and appended to the
+tree (``store.ledger_tree``), with one ``ledger_batches`` row that says which record each leaf
+stands for. Single rows: ``insert_row`` (insert and leaf in one call) or ``record_rows`` (rows
+whose key the caller knows). A value written in place is a leaf of its own kind:
+``record_revocation`` for ``users.revoked_at``. Before an archive purge deletes personal values,
+``purge_values`` keeps their salted digests so the leaves still recompute.
+
+The ledger is on unless the connection says otherwise (execution option ``socialcredit_ledger``,
+from the setting ``ledger``); with it off nothing is recorded, and ``verify`` will report the
+rows written meanwhile as inserted behind the application's back.
+"""
+
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import polars as pl
+from sqlalchemy import Connection, Table, func, insert, select
+
+from socialcredit.store import leaves, schema
+from socialcredit.store.ledger_tree import Head, append_hashes, load_head
+from socialcredit.store.schema import ledger_batches, ledger_purged
+
+__all__ = [
+    "ENABLED_OPTION",
+    "LEDGERED",
+    "Leaf",
+    "append",
+    "begin",
+    "enabled",
+    "insert_row",
+    "locate",
+    "purge_values",
+    "record_inserted",
+    "record_revocation",
+    "record_rows",
+]
+
+ENABLED_OPTION = "socialcredit_ledger"
+# Tables whose every row is a leaf (verify checks all of them).
+LEDGERED = frozenset(kind for kind in leaves.KINDS if "." not in kind)
+# Natural keys: the rows of a merge that skips taken keys are matched by them.
+NATURAL_KEYS: Mapping[str, tuple[str, ...]] = {"entries": ("agency", "event_id")}
+
+
+def enabled(connection: Connection) -> bool:
+    return bool(connection.get_execution_options().get(ENABLED_OPTION, True))
+
+
+def _table(name: str) -> Table:
+    return schema.metadata.tables[name]
+
+
+def _max_id(connection: Connection, table: str) -> int:
+    return int(connection.execute(select(func.coalesce(func.max(_table(table).c.id), 0))).scalar())
+
+
+def begin(connection: Connection, table: str) -> int | None:
+    """Before inserting into ``table``: lock the log head and return the newest id (the mark).
+
+    ``None`` when the table is not ledgered or the ledger is off. Taking the head first means
+    every appender waits at the same place, before touching any table: no deadlocks.
+    """
+    if table not in LEDGERED or not enabled(connection):
+        return None
+    load_head(connection, lock=True)
+    return _max_id(connection, table) if leaves.spec(table).numbered else 0
+
+
+def _new_ids(connection: Connection, table: str, frame: pl.DataFrame, mark: int) -> pl.DataFrame:
+    """``frame``'s inserted rows with their ids (rows a merge skipped are left out)."""
+    natural = NATURAL_KEYS.get(table)
+    if connection.dialect.name == "sqlite" and _max_id(connection, table) == mark + frame.height:
+        # One writer at a time, ids handed out one above the largest: in frame order.
+        ids = pl.int_range(mark + 1, mark + 1 + frame.height, eager=True, dtype=pl.Int64)
+        return frame.with_columns(id=ids)
+    columns = [_table(table).c.id, *(_table(table).c[name] for name in natural or ())]
+    rows = connection.execute(
+        select(*columns).where(_table(table).c.id > mark).order_by(_table(table).c.id)
+    ).all()
+    if natural:
+        stored = pl.DataFrame(
+            [tuple(row) for row in rows],
+            schema={"id": pl.Int64, **{name: pl.String for name in natural}},
+            orient="row",
+        )
+        return frame.join(stored, on=list(natural), how="inner")
+    if len(rows) != frame.height:
+        raise RuntimeError(
+            f"ledger: {len(rows)} new rows in {table}, {frame.height} written by this batch"
+        )
+    return frame.with_columns(id=pl.Series([row[0] for row in rows], dtype=pl.Int64))
+
+
+def record_inserted(
+    connection: Connection, table: str, frame: pl.DataFrame, mark: int | None
+) -> int:
+    """After inserting ``frame`` into ``table``: one leaf per row inserted since ``mark``."""
+    if mark is None or frame.height == 0:
+        return 0
+    return append(connection, table, _new_ids(connection, table, frame, mark))
+
+
+def _pack_ids(ids: pl.Series) -> bytes:
+    return bytes(ids.cast(pl.Int64).to_numpy().astype("<i8").tobytes())
+
+
+def _batch_row(
+    head: Head, kind: leaves.LeafSpec, frame: pl.DataFrame, salts: bytes | None
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "first_leaf": head.size,
+        "leaves": frame.height,
+        "kind": kind.kind,
+        "salts": salts,
+        "recorded_at": datetime.now(UTC),
+    }
+    if kind.numbered:
+        ids = frame["id"]
+        row.update(first_row=ids.min(), last_row=ids.max(), row_ids=_pack_ids(ids))
+    else:
+        keys = frame[kind.key].cast(pl.String).to_list()
+        row["row_keys"] = json.dumps(keys, ensure_ascii=False)
+    return row
+
+
+def append(connection: Connection, kind_name: str, frame: pl.DataFrame) -> int:
+    """Append one leaf per row of ``frame`` (the record's key and columns); returns the count."""
+    if frame.height == 0 or not enabled(connection):
+        return 0
+    kind = leaves.spec(kind_name)
+    if kind.numbered:
+        frame = frame.sort("id")
+    salts = os.urandom(leaves.SALT_BYTES * frame.height) if kind.salted else None
+    hashes = leaves.leaf_hashes(leaves.encode(kind, frame, salts, prefix="\x00"))
+    head = load_head(connection, lock=True)
+    connection.execute(insert(ledger_batches).values(**_batch_row(head, kind, frame, salts)))
+    append_hashes(connection, head, hashes)
+    return frame.height
+
+
+def record_rows(connection: Connection, kind: str, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Leaves for rows the caller has written and whose key it knows (small writes)."""
+    if not rows or not enabled(connection):
+        return 0
+    return append(connection, kind, pl.DataFrame([dict(row) for row in rows]))
+
+
+def insert_row(connection: Connection, table: str, values: Mapping[str, Any]) -> Any:
+    """Insert one row into a ledgered table and record its leaf; returns its primary key."""
+    begin(connection, table)
+    result = connection.execute(insert(_table(table)).values(**values))
+    key_column = leaves.spec(table).key
+    key = values[key_column] if key_column in values else result.inserted_primary_key[0]
+    record_rows(connection, table, [{**values, key_column: key}])
+    return key
+
+
+def record_revocation(connection: Connection, user_id: int, revoked_at: datetime) -> int:
+    """``users.revoked_at`` is written in place: its value becomes a leaf of its own."""
+    begin(connection, "users")
+    return record_rows(connection, "users.revoked", [{"id": user_id, "revoked_at": revoked_at}])
+
+
+# --- finding a record's leaf ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    index: int
+    kind: str
+    key: Any  # row id, or the text key
+    salt: bytes | None
+
+
+def _batch_leaves(row: Any) -> Iterable[Leaf]:
+    salts = bytes(row.salts) if row.salts is not None else None
+    width = leaves.SALT_BYTES
+    if row.row_ids is not None:
+        keys: list[Any] = np.frombuffer(bytes(row.row_ids), dtype="<i8").tolist()
+    else:
+        keys = json.loads(row.row_keys)
+    for position, key in enumerate(keys):
+        salt = salts[position * width : (position + 1) * width] if salts else None
+        yield Leaf(int(row.first_leaf) + position, row.kind, key, salt)
+
+
+def locate(connection: Connection, kind: str, keys: Sequence[Any]) -> dict[Any, Leaf]:
+    """The leaves of records ``keys`` of ``kind`` (a record may have none: not recorded)."""
+    if not keys:
+        return {}
+    query = select(ledger_batches).where(ledger_batches.c.kind == kind)
+    if leaves.spec(kind).numbered:
+        query = query.where(
+            ledger_batches.c.first_row <= max(keys), ledger_batches.c.last_row >= min(keys)
+        )
+    wanted = set(keys)
+    found: dict[Any, Leaf] = {}
+    for row in connection.execute(query):
+        for leaf in _batch_leaves(row):
+            if leaf.key in wanted:
+                found[leaf.key] = leaf
+    return found
+
+
+# --- archive purges -------------------------------------------------------------------------
+
+
+def purge_values(
+    connection: Connection, table: str, row_ids: Sequence[int], fields: Sequence[str]
+) -> int:
+    """Before personal ``fields`` of rows ``row_ids`` are deleted: keep their salted digests.
+
+    Call it in the purge's transaction, before the UPDATE that clears them; the leaves then
+    recompute from the digests (``verify`` counts those records as purged, not altered).
+    """
+    if not row_ids or not enabled(connection) or table not in LEDGERED:
+        return 0
+    kind = leaves.spec(table)
+    personal = [c for c in kind.columns if c.name in fields and c.treatment == "salted"]
+    if not personal:
+        return 0
+    begin(connection, table)
+    source = _table(table)
+    found = locate(connection, table, list(row_ids))
+    query = select(source.c.id, *(source.c[c.name] for c in personal)).where(
+        source.c.id.in_(list(found))
+    )
+    rows = []
+    moment = datetime.now(UTC)
+    for record in connection.execute(query):
+        leaf = found[record.id]
+        for column in personal:
+            value = record._mapping[column.name]
+            if value is None or leaf.salt is None:
+                continue
+            preimage = f"{leaf.salt.hex()}\x00{column.name}\x00{value}"
+            digest = leaves.sha256_hex(pl.Series([preimage]))[0]
+            rows.append(
+                {"leaf": leaf.index, "field": column.name, "digest": digest, "recorded_at": moment}
+            )
+    if rows:
+        connection.execute(insert(ledger_purged), rows)
+    return len(rows)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 from tests.conftest import EVENTS_HEADER, LI_NA, ZHANG_JIAN, recent, write_csv
 
@@ -43,6 +44,10 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
     "admin": {"name": "admin-li"},
     "auditor": {"name": "auditor-chen"},
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "production_hash: hash tokens at the production cost")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -117,6 +122,14 @@ def build_town(registry: Registry, folder: Path, **app_options: Any) -> Town:
     app = create_app(registry, registry.settings, **app_options)
     client = TestClient(app, base_url="https://testserver")
     return Town(registry, client, tokens, accounts)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at the production cost takes ~60 ms a hash; towns hash six tokens each. Tests
+    marked ``production_hash`` keep the real parameters (and one checks them)."""
+    if request.node.get_closest_marker("production_hash") is None:
+        monkeypatch.setattr(users, "_HASHER", PasswordHasher(1, 1024, 1))
 
 
 @pytest.fixture(autouse=True)

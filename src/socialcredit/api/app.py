@@ -14,19 +14,15 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
-from sqlalchemy.exc import SQLAlchemyError
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
 
 from socialcredit import __version__
 from socialcredit.api.auth import authorise
-from socialcredit.api.errors import LOGGER, install_error_handlers
+from socialcredit.api.errors import install_error_handlers
 from socialcredit.api.limits import BodyLimit, RateLimiter, SecurityHeaders
 from socialcredit.api.permissions import API, access_for
 from socialcredit.api.routes import checks, events, meta, people
 from socialcredit.api.schemas import ErrorBody
 from socialcredit.services.registry import Registry
-from socialcredit.services.serving import refresh_catalogues
 from socialcredit.settings import Settings
 
 __all__ = ["API", "create_app"]
@@ -37,7 +33,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": "Error (one shape everywhere)."}
     for status in ERROR_STATUSES
 }
-CATALOGUE_RECHECK_SECONDS = 30.0
 
 DESCRIPTION = """The accountable social-credit registry over HTTP.
 
@@ -45,18 +40,6 @@ Authenticate with `Authorization: Bearer <token>` (tokens come from `socialcredi
 Errors are always `{"error": {"code", "message", "details"}}`. Lists are paged with
 `?cursor=&limit=` and answer `{"items", "next_cursor"}`. See docs/api.md.
 """
-
-
-async def _fresh_catalogues(request: Request) -> None:
-    """Now and then, pick up a catalogue version loaded by another process."""
-    state = request.app.state
-    now = time.monotonic()
-    if now - state.catalogues_checked_at >= CATALOGUE_RECHECK_SECONDS:
-        state.catalogues_checked_at = now
-        try:
-            await run_in_threadpool(refresh_catalogues, state.registry)
-        except SQLAlchemyError as error:  # the route itself will meet (and report) it
-            LOGGER.warning("could not recheck the catalogues: %s", error)
 
 
 def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
@@ -99,12 +82,11 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
-        dependencies=[Depends(authorise), Depends(_fresh_catalogues)],
+        dependencies=[Depends(authorise)],
     )
     app.state.registry = registry
     app.state.settings = settings
     app.state.check_limiter = RateLimiter(settings.verifier_checks_per_minute, clock=rate_clock)
-    app.state.catalogues_checked_at = time.monotonic()
     install_error_handlers(app)
     app.include_router(meta.health_router, responses=ERRORS)
     for router in (events.router, people.router, checks.router, meta.router):

@@ -53,6 +53,7 @@ class Settings:
     smtp_timeout_seconds: int = 30
     ledger: bool = True
     key_dir: str = ""
+    pg_bindir: str = ""
 
     def with_changes(self, **changes: Any) -> "Settings":
         return replace(self, **changes)
@@ -65,6 +66,9 @@ SETTING_HELP: Mapping[str, str] = {
     "key_dir": "Folder of the office's signing keys (Ed25519), outside the database. Empty: "
     "NAME.keys next to a SQLite file NAME.db, or socialcredit/keys/HOST-PORT-DBNAME in the "
     "user's config folder ($XDG_CONFIG_HOME, else ~/.config) for PostgreSQL.",
+    "pg_bindir": "Folder holding pg_dump and pg_restore, for `socialcredit backup` and `restore` "
+    "on PostgreSQL; empty: pg_config --bindir, else the newest /usr/lib/postgresql/*/bin, else "
+    "PATH.",
     "contest_answer_days": "Days the reporting agency has to answer a contest (30, as the FCRA "
     "gives a credit bureau); unanswered contests are then overturned.",
     "max_attachments": "The most attachments one contest may carry.",

@@ -63,7 +63,7 @@ def test_refusals_of_the_question_itself(town: Town):
     assert_error(
         ask(town, unknown, "civil-service-promotion", "promotion"), 404, "unregistered-person"
     )
-    assert_error(ask(town, ZHANG_JIAN, "civil-service-promotion", " "), 400, "invalid-purpose")
+    assert_error(ask(town, ZHANG_JIAN, "civil-service-promotion", " "), 422, "invalid-request")
     past = ask(town, ZHANG_JIAN, "civil-service-promotion", "promotion", as_of="2020-01-01")
     assert_error(past, 422, "no-catalogue")
 

@@ -99,7 +99,7 @@ def test_bad_query_values(town: Town):
     )
     assert_error(town.get(f"{API}/stats?months=0", "admin"), 422)
     assert_error(
-        town.get(f"{API}/people/{zhang}", "clerk", params={"purpose": " "}), 400, "invalid-purpose"
+        town.get(f"{API}/people/{zhang}", "clerk", params={"purpose": " "}), 422, "invalid-request"
     )
 
 

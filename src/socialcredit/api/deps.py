@@ -1,12 +1,13 @@
 """Small dependencies the routers share: the registry, settings, the declared purpose."""
 
+import re
 from typing import Annotated
-from urllib.parse import unquote
 
 from fastapi import Depends, Header, Query, Request
 
 from socialcredit.api.auth import current_user, registry_of
 from socialcredit.api.errors import ApiError
+from socialcredit.api.schemas import MAX_PURPOSE_CHARS, PURPOSE_PATTERN
 from socialcredit.services.registry import Registry
 from socialcredit.services.standing import OFFICE_ENQUIRY
 from socialcredit.services.users import User
@@ -15,13 +16,17 @@ from socialcredit.settings import Settings
 __all__ = [
     "CurrentUser",
     "DEFAULT_PURPOSES",
+    "MAX_PURPOSE_CHARS",
+    "PURPOSE_PATTERN",
     "Purpose",
     "RegistryDep",
     "SettingsDep",
     "clean_purpose",
 ]
 
-MAX_PURPOSE_CHARS = 200
+# A header is Latin-1 on the wire: the header form takes printable ASCII; other text goes in
+# the query parameter (percent-encoded UTF-8, as every URL).
+HEADER_PURPOSE_PATTERN = r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"
 # What a read is logged as when the caller declares nothing (verifiers must always declare).
 DEFAULT_PURPOSES = {"clerk": OFFICE_ENQUIRY, "resident": "own record", "auditor": "audit"}
 
@@ -40,14 +45,15 @@ async def registry_dep(request: Request) -> Registry:
 
 
 def clean_purpose(text: str) -> str:
-    text = text.strip()
-    if not text or len(text) > MAX_PURPOSE_CHARS or not text.isprintable():
+    """The purpose without surrounding spaces; refuses what ``PURPOSE_PATTERN`` refuses."""
+    if len(text) > MAX_PURPOSE_CHARS or not re.fullmatch(PURPOSE_PATTERN, text):
         raise ApiError(
             400,
             "invalid-purpose",
-            f"the purpose must be 1 to {MAX_PURPOSE_CHARS} printable characters",
+            f"the purpose must be 1 to {MAX_PURPOSE_CHARS} characters, not only spaces, "
+            "without control characters",
         )
-    return text
+    return text.strip()
 
 
 async def declared_purpose(
@@ -56,21 +62,23 @@ async def declared_purpose(
         str | None,
         Header(
             alias="X-Purpose",
-            description="Why the record is read (percent-encoded UTF-8); the person sees it.",
+            description="Why the record is read (ASCII); the person sees it in the access log.",
+            max_length=MAX_PURPOSE_CHARS,
+            pattern=HEADER_PURPOSE_PATTERN,
         ),
     ] = None,
     purpose: Annotated[
-        str | None, Query(description="Same as the X-Purpose header.", max_length=600)
+        str | None,
+        Query(
+            description="Why the record is read, in any language (the header takes ASCII).",
+            max_length=MAX_PURPOSE_CHARS,
+            pattern=PURPOSE_PATTERN,
+        ),
     ] = None,
 ) -> str:
     """The purpose of a read: header, else query, else the role's default."""
     if x_purpose is not None:
-        try:
-            return clean_purpose(unquote(x_purpose, errors="strict"))
-        except UnicodeDecodeError:
-            raise ApiError(
-                400, "invalid-purpose", "X-Purpose is not percent-encoded UTF-8"
-            ) from None
+        return clean_purpose(x_purpose)
     if purpose is not None:
         return clean_purpose(purpose)
     default = DEFAULT_PURPOSES.get(user.role)

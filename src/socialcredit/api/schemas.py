@@ -6,6 +6,8 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "MAX_PURPOSE_CHARS",
+    "PURPOSE_PATTERN",
     "AccessRow",
     "AgencyOut",
     "BandOut",
@@ -34,6 +36,11 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+MAX_PURPOSE_CHARS = 200
+# Some text that is not only spaces, and no control characters (C0, DEL, C1). The OpenAPI
+# document carries the same pattern, so that it promises exactly what is accepted.
+PURPOSE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
 
 
 class ErrorDetail(BaseModel):
@@ -168,7 +175,11 @@ class CheckIn(BaseModel):
 
     person_id: str = Field(max_length=64)
     policy: str = Field(max_length=64)
-    purpose: str = Field(max_length=200, description="One of the purposes granted for policy.")
+    purpose: str = Field(
+        max_length=MAX_PURPOSE_CHARS,
+        pattern=PURPOSE_PATTERN,
+        description="One of the purposes granted to this account for the policy.",
+    )
     as_of: date | None = None
 
 

@@ -26,7 +26,9 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         max_length=128,
-        description="Send the same key with a retried request to get the first answer back.",
+        pattern=r"^[\x21-\x7e]{1,128}$",
+        description="Send the same key with a retried request to get the first answer back "
+        "(1 to 128 printable ASCII characters, no spaces).",
     ),
 ]
 

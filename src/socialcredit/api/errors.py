@@ -7,12 +7,15 @@ unexpected error is logged here with its traceback and answered ``500 internal``
 """
 
 import logging
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sqlalchemy_exc
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -155,13 +158,23 @@ async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     return error_response(status, code, message, headers=error.headers)
 
 
-# Driver messages of a database that is busy or unreachable (as opposed to a broken schema).
-_UNAVAILABLE = ("locked", "busy", "connect", "connection", "server closed", "timeout", "unable to")
+# Driver messages of a database that is busy or unreachable (as opposed to a broken schema);
+# PostgreSQL's deadlock and serialization failures are worth a retry too.
+_UNAVAILABLE = (
+    "locked", "busy", "connect", "connection", "server closed", "timeout", "unable to",
+    "deadlock", "could not serialize",
+)  # fmt: skip
+# Raised past SQLAlchemy by the bulk paths' driver cursors, or by an exhausted pool.
+_DRIVER_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.OperationalError,
+    psycopg.OperationalError,
+    sqlalchemy_exc.TimeoutError,
+)
 
 
 async def _database_error(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, OperationalError)
-    text = str(error.orig).lower()
+    assert isinstance(error, (OperationalError, *_DRIVER_ERRORS))
+    text = str(getattr(error, "orig", None) or error).lower()
     if not any(word in text for word in _UNAVAILABLE):
         return await _unexpected(request, error)
     LOGGER.warning("database unavailable on %s %s: %s", request.method, request.url.path, text)
@@ -185,4 +198,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_error)
+    for kind in _DRIVER_ERRORS:
+        app.add_exception_handler(kind, _database_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -38,6 +38,7 @@ from socialcredit.cli import consent as _consent  # noqa: E402,F401  (`consent .
 from socialcredit.cli import contests as _contests  # noqa: E402,F401  (`contest ...`)
 from socialcredit.cli import db as _db  # noqa: E402,F401  (`db upgrade|check`)
 from socialcredit.cli import demo as _demo  # noqa: E402,F401  (registers `demo` on the app)
+from socialcredit.cli import ledger as _ledger  # noqa: E402,F401  (checkpoint/proof/verify/keys/statement)
 from socialcredit.cli import serve as _serve  # noqa: E402,F401  (registers `serve`)
 from socialcredit.cli import users as _users  # noqa: E402,F401  (registers `users ...`)
 

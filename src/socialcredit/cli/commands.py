@@ -23,7 +23,7 @@ from socialcredit.cli.common import (
     shown_url,
 )
 from socialcredit.services import catalogue as catalogue_service
-from socialcredit.services import standing
+from socialcredit.services import keys, standing
 from socialcredit.services.access import list_access
 from socialcredit.services.events import import_events
 from socialcredit.services.people import import_people
@@ -74,10 +74,16 @@ def init(
     """Create or migrate the database and load catalogues."""
     registry = open_registry(db, setting_up=True)
     results = catalogue_service.init_registry(registry, list(catalogue or []))
-    document = {"database": shown_url(registry), "catalogues": [r.as_dict() for r in results]}
+    key, _private = keys.signing_key(registry)  # the office's key: outside the database
+    document = {
+        "database": shown_url(registry),
+        "catalogues": [r.as_dict() for r in results],
+        "signing_key": {"key_id": key.key_id, "key_dir": str(keys.key_directory(registry))},
+    }
 
     def human() -> None:
         out.print(f"registry ready at {shown_url(registry)}")
+        out.print(f"signing key {key.key_id} in {keys.key_directory(registry)}")
         for result in results:
             out.print(
                 f"catalogue {result.version} (from {result.effective_from}): "
@@ -255,13 +261,24 @@ def statement(
     person_id: Annotated[str, typer.Argument(help="18-character resident ID.")],
     as_of: AsOf = None,
     known_at: KnownAt = None,
-    pdf: Annotated[Path | None, typer.Option("--pdf", help="Also write a PDF.")] = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Also write a signed PDF.")] = None,
     purpose: Purpose = OFFICE_ENQUIRY,
+    minimal: Annotated[
+        bool, typer.Option("--minimal", help="For a verifier: only the grade and --policy.")
+    ] = False,
+    policy: Annotated[
+        str | None, typer.Option("--policy", help="The policy a --minimal statement answers.")
+    ] = None,
     db: Db = None,
     json_output: Json = False,
 ) -> None:
     """Every entry behind a person's score, and why each counts or not (logged)."""
     registry = open_registry(db)
+    if minimal:  # a verifier's statement: signed_statements, cli/statements.py
+        from socialcredit.cli.statements import issue_minimal
+
+        issue_minimal(registry, person_id, policy, as_of, purpose, pdf, json_output)
+        return
     result = standing.statement(
         registry,
         person_id,
@@ -272,8 +289,9 @@ def statement(
     )
     if pdf is not None:
         from socialcredit.reports.pdf import render_statement_pdf
+        from socialcredit.services.signed_statements import sign_statement
 
-        render_statement_pdf(result, pdf)
+        render_statement_pdf(result, pdf, sign_statement(registry, result))
         err.print(f"PDF statement written to {pdf}")
     emit(json_output, result.as_dict(), lambda: _print_statement(result.as_dict()))
 
@@ -352,5 +370,5 @@ def register(app: typer.Typer) -> None:
     app.add_typer(events_app, name="events")
     app.add_typer(scores_app, name="scores")
     app.command("score")(score)
-    app.command("statement")(statement)
+    # `statement` is a group (cli/statements.py): `statement ID` runs this, `statement verify`.
     app.command("check")(check)

@@ -15,13 +15,16 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from markupsafe import Markup
 
 from socialcredit.reports.fonts import css_font_stack, find_cjk_font
 from socialcredit.services.models import Statement, StatementEntry
+
+if TYPE_CHECKING:
+    from socialcredit.services.signed_statements import SignedStatement
 
 __all__ = [
     "MAX_WRITTEN_TERMS",
@@ -235,16 +238,20 @@ def _stylesheet() -> str:
     return (_TEMPLATES / "statement.css").read_text(encoding="utf-8")
 
 
-def statement_html(statement: Statement) -> str:
-    """The statement as one self-contained HTML document (stylesheet inlined, text escaped).
+def statement_html(statement: Statement, signed: "SignedStatement | None" = None) -> str:
+    """The statement as one self-contained HTML document (stylesheet inlined, text escaped);
+    with ``signed``, its signature block and QR code too.
 
     Raises ``ValueError`` when ``base_score + counted points != score``.
     """
+    from socialcredit.reports.signature_block import signature_view
+
     view, rows = _view(statement)
     template = _environment().get_template("statement.html.j2")
     return template.render(
         s=statement,
         v=view,
+        sig=None if signed is None else signature_view(signed),
         rows=rows,
         rules=_rules_cited(statement),
         # Our own files and fontconfig family names checked against a safe pattern: not user data.
@@ -268,22 +275,47 @@ def _check_subsetter() -> None:
         )
 
 
-def render_statement_pdf(statement: Statement, path: Path) -> Path:
+def render_statement_pdf(
+    statement: Statement, path: Path, signed: "SignedStatement | None" = None
+) -> Path:
     """Write the statement as an A4 PDF to ``path`` (parents created) and return ``path``.
 
+    With ``signed`` (``services.signed_statements``) the PDF carries the signed statement as an
+    attached file and its token as a QR code: ``socialcredit statement verify`` checks both.
     Raises ``ValueError`` when ``base_score + counted points != score``.
     """
+    html = statement_html(statement, signed)
+    return write_pdf(html, path, _identifier(statement), signed)
+
+
+def write_pdf(html: str, path: Path, identifier: bytes, signed: "SignedStatement | None") -> Path:
+    """Lay ``html`` out as an A4 PDF (with the signed statement attached, if any)."""
+    import io
+
     import weasyprint  # heavy (pango, harfbuzz): loaded only to print
 
-    html = statement_html(statement)
     find_cjk_font()  # logs once when Chinese cannot be shown
     _check_subsetter()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     document = weasyprint.HTML(string=html, base_url=str(_TEMPLATES))
+    attachments = []
+    if signed is not None:
+        from socialcredit.services.signed_statements import ATTACHMENT_NAME
+
+        attachments.append(
+            weasyprint.Attachment(
+                file_obj=io.BytesIO(signed.attachment().encode()),
+                name=ATTACHMENT_NAME,
+                description="Signed statement (socialcredit statement verify)",
+            )
+        )
     with _RENDER_LOCK:
         document.write_pdf(
-            path, pdf_identifier=_identifier(statement), font_config=_font_configuration()
+            path,
+            pdf_identifier=identifier,
+            font_config=_font_configuration(),
+            attachments=attachments,
         )
     return path
 

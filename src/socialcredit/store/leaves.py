@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 from sqlalchemy import Boolean, Date, Integer, LargeBinary, Table
 
 from socialcredit.store import schema
@@ -41,6 +42,7 @@ __all__ = [
     "SALT_BYTES",
     "canonical_record",
     "encode",
+    "fixed_binary",
     "leaf_hashes",
     "salts_hex",
     "sha256_hex",
@@ -200,9 +202,22 @@ def sha256_hex(values: pl.Series) -> pl.Series:
     return result
 
 
+def fixed_binary(data: bytes, width: int) -> pl.Series:
+    """Concatenated values of ``width`` bytes each as a Binary column.
+
+    Through Arrow, not NumPy: NumPy's ``S`` type drops trailing zero bytes, and one salt or
+    hash in 256 ends with one.
+    """
+    count = len(data) // width
+    array = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(width), count, [None, pa.py_buffer(data)]
+    )
+    return pl.Series(pl.from_arrow(array)).cast(pl.Binary)
+
+
 def salts_hex(salts: bytes) -> pl.Series:
     """Per-leaf salts (``SALT_BYTES`` each, concatenated) as hex strings."""
-    return pl.Series("salt", np.frombuffer(salts, dtype=f"S{SALT_BYTES}")).bin.encode("hex")
+    return fixed_binary(salts, SALT_BYTES).bin.encode("hex").alias("salt")
 
 
 # --- the columnar encoder -------------------------------------------------------------------
@@ -292,13 +307,14 @@ def encode(
     """The canonical encodings of ``frame``'s rows (a string column, one leaf per row).
 
     ``frame`` holds the record's key and columns (a missing column counts as NULL); ``salts``
-    the per-leaf salts when the kind has personal columns; optional ``@purged:<name>`` columns
+    the per-leaf salts when the kind has personal columns (or a hex ``@salt`` column in
+    ``frame``); optional ``@purged:<name>`` columns
     the digests of purged values. ``prefix`` goes before each encoding (``"\\x00"`` makes the
     strings the inputs of the leaf hashes).
     """
     frame = _typed(kind, frame)
     present = [column for column in kind.columns if column.name in frame.columns]
-    if kind.salted:
+    if kind.salted and "@salt" not in frame.columns:  # else: the salts come as hex already
         if salts is None or len(salts) != SALT_BYTES * frame.height:
             raise ValueError(f"{kind.kind}: one salt of {SALT_BYTES} bytes per leaf is needed")
         frame = frame.with_columns(salts_hex(salts).alias("@salt"))

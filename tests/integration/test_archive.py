@@ -21,12 +21,14 @@ from socialcredit.services.events import import_events
 from socialcredit.services.people import import_people
 from socialcredit.services.registry import Registry
 from socialcredit.settings import load_settings
+from socialcredit.store import ledger
 from socialcredit.store.schema import (
     contest_attachments,
     contest_steps,
     contests,
     entries,
     entry_changes,
+    ledger_purged,
     purges,
 )
 
@@ -85,6 +87,13 @@ def _table(registry: Registry, table: Any) -> list[dict[str, Any]]:
     with registry.database.read() as connection:
         return [
             dict(row._mapping) for row in connection.execute(select(table).order_by(table.c.id))
+        ]
+
+
+def _table_by(registry: Registry, table: Any, key: str) -> list[dict[str, Any]]:
+    with registry.database.read() as connection:
+        return [
+            dict(row._mapping) for row in connection.execute(select(table).order_by(table.c[key]))
         ]
 
 
@@ -170,6 +179,20 @@ def test_on_the_day_the_evidence_goes_and_the_entry_stays(
     assert purge["entry_id"] == _entry_ids(town)["TP-1"]
     assert json.loads(purge["fields"]) == {"entries.evidence": 1}
     assert purge["recorded_at"] == on_the_day.clock.now()
+
+
+def test_the_ledger_keeps_the_digests_of_what_is_purged(
+    town: Registry, at: Callable[..., Registry]
+):
+    ids = _entry_ids(town)
+    with town.database.read() as connection:
+        leaves = ledger.locate(connection, "entries", [ids["TP-1"], ids["PS-1"]])
+    purge_personal_details(at(PS1_UNTIL + timedelta(days=FIVE_YEARS)))
+    kept = {(row["leaf"], row["field"]) for row in _table_by(town, ledger_purged, "leaf")}
+    assert kept == {
+        (leaves[ids["TP-1"]].index, "evidence"),
+        (leaves[ids["PS-1"]].index, "evidence"),
+    }
 
 
 def test_the_later_of_counting_and_blacklisting_starts_the_period(

@@ -33,12 +33,14 @@ def root(db: Db = None) -> None:
 commands.register(app)
 
 from socialcredit.cli import archive as _archive  # noqa: E402,F401  (`archive ...`)
+from socialcredit.cli import audit as _audit  # noqa: E402,F401  (`audit access`)
 from socialcredit.cli import backup as _backup  # noqa: E402,F401  (`backup`, `restore`)
 from socialcredit.cli import consent as _consent  # noqa: E402,F401  (`consent ...`)
 from socialcredit.cli import contests as _contests  # noqa: E402,F401  (`contest ...`)
 from socialcredit.cli import db as _db  # noqa: E402,F401  (`db upgrade|check`)
 from socialcredit.cli import demo as _demo  # noqa: E402,F401  (registers `demo` on the app)
 from socialcredit.cli import ledger as _ledger  # noqa: E402,F401  (checkpoint/proof/verify/keys/statement)
+from socialcredit.cli import notices as _notices  # noqa: E402,F401  (`notices ...`)
 from socialcredit.cli import serve as _serve  # noqa: E402,F401  (registers `serve`)
 from socialcredit.cli import users as _users  # noqa: E402,F401  (registers `users ...`)
 

@@ -6,8 +6,9 @@ later of ``counts_until`` and ``blacklist_until`` and from the last step of any 
 the entry, the personal details are purged: ``entries.evidence``, ``contests.grounds`` and
 ``contest_attachments.content`` are set to NULL. The fact that the entry existed stays: every
 other column, every status change and every contest step is kept, and a ``purges`` row
-records which fields were purged and when. Rows are never deleted, so the hash-chained ledger
-(which holds salted hashes of the personal fields, not the fields) still verifies.
+records which fields were purged and when. Rows are never deleted, and the hash-chained
+ledger, whose leaves hold salted digests of the personal fields (not the fields), is told
+first (``ledger.purge_values``): it still verifies, and counts those records as purged.
 
 The work is set-based: candidates are found in batches of ``archive_batch_rows`` entries by
 increasing id (one pass over the table), and each batch is one transaction of one UPDATE per
@@ -162,11 +163,10 @@ def _purge_batch(
     now: datetime,
 ) -> None:
     ids = [row[0] for row in batch]
+    _keep_ledger_digests(connection, batch)
     # Each UPDATE re-checks the archive condition, so that a contest opened since the
     # candidates were read (PostgreSQL, read committed) keeps its grounds.
     still = select(entries.c.id).where(entries.c.id.in_(ids), _archivable(day, moment))
-    # The log keeps the salted digests of what goes, so every entry's leaf still recomputes.
-    ledger.purge_values(connection, "entries", ids, ["evidence"])
     connection.execute(
         update(entries)
         .where(entries.c.id.in_(still), entries.c.evidence.is_not(None))
@@ -187,6 +187,21 @@ def _purge_batch(
         .values(content=None)
     )
     connection.execute(insert(purges), [_purge_row(row, now) for row in batch])
+
+
+def _keep_ledger_digests(connection: Connection, batch: list[tuple[int, int, int, int]]) -> None:
+    """The ledger's leaves hold salted digests of the personal fields; before the values go,
+    it keeps those digests (``ledger_purged``) so that the leaves still recompute and
+    ``verify`` reports the records as purged, not altered. Same transaction as the purge."""
+    with_evidence = [entry_id for entry_id, evidence, _g, _a in batch if evidence]
+    ledger.purge_values(connection, "entries", with_evidence, ["evidence"])
+    if "contests" in ledger.LEDGERED:  # not ledgered today; if it becomes so, keep its digests
+        entry_ids = [entry_id for entry_id, _e, grounds, _a in batch if grounds]
+        query = select(contests.c.id).where(
+            contests.c.entry_id.in_(entry_ids), contests.c.grounds.is_not(None)
+        )
+        contest_ids = [int(row[0]) for row in connection.execute(query)]
+        ledger.purge_values(connection, "contests", contest_ids, ["grounds"])
 
 
 def _purge_row(row: tuple[int, int, int, int], now: datetime) -> dict[str, Any]:

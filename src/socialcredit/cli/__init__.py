@@ -35,6 +35,7 @@ commands.register(app)
 from socialcredit.cli import archive as _archive  # noqa: E402,F401  (`archive ...`)
 from socialcredit.cli import audit as _audit  # noqa: E402,F401  (`audit access`)
 from socialcredit.cli import backup as _backup  # noqa: E402,F401  (`backup`, `restore`)
+from socialcredit.cli import catalogue_change as _catalogue_change  # noqa: E402,F401
 from socialcredit.cli import consent as _consent  # noqa: E402,F401  (`consent ...`)
 from socialcredit.cli import contests as _contests  # noqa: E402,F401  (`contest ...`)
 from socialcredit.cli import db as _db  # noqa: E402,F401  (`db upgrade|check`)

@@ -58,6 +58,13 @@ REQUESTS: dict[tuple[str, str], Any] = {
         json={"person_id": ZHANG_JIAN, "policy": "civil-service-promotion", "purpose": "promotion"}
     ),
     ("GET", f"{API}/stats"): lambda: Call(),
+    ("GET", f"{API}/keys"): lambda: Call(),
+    ("GET", f"{API}/checkpoints"): lambda: Call(),
+    ("GET", f"{API}/proofs/consistency"): lambda: Call(params={"first": "1"}),
+    ("GET", f"{API}/proofs/inclusion"): lambda: Call(
+        params={"agency": "traffic-police", "event_id": "TP-1"}
+    ),
+    ("POST", f"{API}/statements/verify"): lambda: Call(files={"token": (None, "SCS1.e30.AA")}),
 }
 
 

@@ -35,6 +35,11 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", f"{API}/people/{{person_id}}/access-log"): _only("clerk", "resident", "auditor"),
     ("POST", f"{API}/checks"): _only("verifier"),
     ("GET", f"{API}/stats"): _only("admin", "auditor"),
+    ("GET", f"{API}/keys"): PUBLIC,
+    ("GET", f"{API}/checkpoints"): PUBLIC,
+    ("GET", f"{API}/proofs/consistency"): PUBLIC,
+    ("GET", f"{API}/proofs/inclusion"): _only("clerk", "auditor", "admin"),
+    ("POST", f"{API}/statements/verify"): _only(*ROLES),
 }
 
 

@@ -20,7 +20,7 @@ from socialcredit.api.auth import authorise
 from socialcredit.api.errors import install_error_handlers
 from socialcredit.api.limits import BodyLimit, RateLimiter, SecurityHeaders
 from socialcredit.api.permissions import API, access_for
-from socialcredit.api.routes import checks, events, meta, people
+from socialcredit.api.routes import checks, events, ledger, meta, people
 from socialcredit.api.schemas import ErrorBody
 from socialcredit.services.registry import Registry
 from socialcredit.settings import Settings
@@ -89,7 +89,7 @@ def create_app(
     app.state.check_limiter = RateLimiter(settings.verifier_checks_per_minute, clock=rate_clock)
     install_error_handlers(app)
     app.include_router(meta.health_router, responses=ERRORS)
-    for router in (events.router, people.router, checks.router, meta.router):
+    for router in (events.router, people.router, checks.router, meta.router, ledger.router):
         app.include_router(router, prefix=API, responses=ERRORS)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(SecurityHeaders, private_prefix=API)

@@ -52,6 +52,13 @@ ROUTE_ACCESS: Mapping[tuple[str, str], Access] = {
     ),
     ("POST", f"{API}/checks"): _roles("verifier"),
     ("GET", f"{API}/stats"): _roles("admin", "auditor"),
+    # The tamper-evident log (docs/ledger.md): keys, checkpoints and consistency are public so
+    # that anyone can witness; an entry's proof names a person; checking a statement renders it.
+    ("GET", f"{API}/keys"): PUBLIC,
+    ("GET", f"{API}/checkpoints"): PUBLIC,
+    ("GET", f"{API}/proofs/consistency"): PUBLIC,
+    ("GET", f"{API}/proofs/inclusion"): _roles("clerk", "auditor", "admin"),
+    ("POST", f"{API}/statements/verify"): _roles(*ROLES),
 }
 
 

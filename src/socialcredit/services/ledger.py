@@ -32,8 +32,10 @@ __all__ = [
     "ConsistencyProof",
     "InclusionProof",
     "canonical_json",
+    "checkpoint_of_size",
     "checkpoint_problem",
     "consistency",
+    "consistency_from_size",
     "create_checkpoint",
     "current_checkpoint",
     "entry_inclusion",
@@ -170,9 +172,13 @@ def current_checkpoint(registry: Registry) -> Checkpoint:
         return _sign_head(registry, connection)
 
 
-def list_checkpoints(registry: Registry, limit: int = 100) -> list[Checkpoint]:
-    """The newest ``limit`` checkpoints, newest first."""
+def list_checkpoints(
+    registry: Registry, limit: int = 100, before_id: int | None = None
+) -> list[Checkpoint]:
+    """The newest ``limit`` checkpoints (older than ``before_id``), newest first."""
     query = select(ledger_checkpoints).order_by(ledger_checkpoints.c.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(ledger_checkpoints.c.id < before_id)
     with registry.database.read() as connection:
         return [_row_checkpoint(row) for row in connection.execute(query)]
 
@@ -303,10 +309,16 @@ def record_inclusion(
 
 
 def entry_inclusion(
-    registry: Registry, agency: str, event_id: str, checkpoint_id: int | None = None
+    registry: Registry,
+    agency: str,
+    event_id: str,
+    checkpoint_id: int | None = None,
+    *,
+    checkpoint: Checkpoint | None = None,
 ) -> InclusionProof:
-    """The inclusion proof of the entry ``(agency, event_id)`` against a checkpoint."""
-    checkpoint = get_checkpoint(registry, checkpoint_id)
+    """The inclusion proof of the entry ``(agency, event_id)`` against a checkpoint (the one
+    given, checkpoint ``checkpoint_id``, or the latest)."""
+    checkpoint = checkpoint or get_checkpoint(registry, checkpoint_id)
     with registry.database.read() as connection:
         entry_id = connection.execute(
             select(entries.c.id).where(entries.c.agency == agency, entries.c.event_id == event_id)
@@ -367,6 +379,45 @@ def consistency_between(registry: Registry, old: Checkpoint, new: Checkpoint) ->
         if problem:
             problems.append(f"checkpoint {checkpoint.id}: {problem}")
     return ConsistencyProof(old, new, tuple(path), tuple(problems))
+
+
+def consistency_from_size(registry: Registry, first: int, checkpoint: Checkpoint) -> dict[str, Any]:
+    """A witness holding the root of the first ``first`` leaves asks: is ``checkpoint``'s tree
+    an extension of it? (RFC 9162 get-sth-consistency.) The witness compares ``first_root``
+    with its own root and checks ``path`` with its own verifier."""
+    if not 0 <= first <= checkpoint.size:
+        raise RefusedError(
+            f"no consistency proof from {first} leaves to checkpoint {checkpoint.id} "
+            f"({checkpoint.size} leaves)",
+            code="bad-size",
+        )
+    with registry.database.read() as connection:
+        reader = TileReader(connection)
+        path = merkle.consistency_proof(first, checkpoint.size, reader.node)
+        first_root = merkle.root_hash(first, reader.node)
+    verified = merkle.verify_consistency(first, checkpoint.size, first_root, checkpoint.root, path)
+    return {
+        "first": first,
+        "first_root": first_root.hex(),
+        "checkpoint": checkpoint.as_dict(),
+        "path": [node.hex() for node in path],
+        "valid": verified,
+    }
+
+
+def checkpoint_of_size(registry: Registry, size: int) -> Checkpoint:
+    """The latest checkpoint that signs a tree of ``size`` leaves."""
+    query = (
+        select(ledger_checkpoints)
+        .where(ledger_checkpoints.c.size == size)
+        .order_by(ledger_checkpoints.c.id.desc())
+        .limit(1)
+    )
+    with registry.database.read() as connection:
+        row = connection.execute(query).first()
+    if row is None:
+        raise NotFoundError(f"no checkpoint signs a tree of {size} leaves")
+    return _row_checkpoint(row)
 
 
 def consistency(registry: Registry, old_id: int, new_id: int) -> ConsistencyProof:

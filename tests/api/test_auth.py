@@ -85,7 +85,7 @@ def test_without_a_cache_every_request_reads_the_account(make_town: Callable[...
 
 def test_token_cache_expires_and_is_bounded():
     now = [0.0]
-    cache = users.TokenCache(max_entries=2, clock=lambda: now[0])
+    cache: users.TokenCache[users.User] = users.TokenCache(2, clock=lambda: now[0])
     account = users.User(1, "a", "clerk", None, None, None, None)  # type: ignore[arg-type]
     cache.put(("db", "k1"), account, ttl=10)
     now[0] = 9.9

@@ -22,10 +22,7 @@ import hashlib
 import hmac
 import re
 import secrets
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,6 +35,7 @@ from socialcredit.domain.errors import InputError, NotFoundError
 from socialcredit.services.access import Actor
 from socialcredit.services.registry import Registry
 from socialcredit.services.standing import registered_person_id
+from socialcredit.services.token_cache import TokenCache
 from socialcredit.store import ledger
 from socialcredit.store.schema import sessions, users, verifier_grants
 
@@ -220,6 +218,51 @@ def _binding(
     return _Binding(organisation=org)
 
 
+def _write_account(
+    connection: Connection, name: str, role: str, binding: _Binding, created_at: datetime
+) -> tuple[int, str]:
+    """Insert the account, its token's hash and its grants; returns (id, token)."""
+    ledger.begin(connection, "users")  # the log's lock first, as every writer takes it
+    if connection.execute(select(users.c.id).where(users.c.name == name)).first():
+        raise InputError(f"a user named {name!r} exists already", code="name-taken")
+    user_id = connection.execute(
+        insert(users)
+        .values(
+            name=name,
+            role=role,
+            agency=binding.agency,
+            person_id=binding.person_id,
+            organisation=binding.organisation,
+            secret_hash="!",  # replaced below, once the id (part of the token) is known
+            created_at=created_at,
+        )
+        .returning(users.c.id)
+    ).scalar_one()
+    token = f"sc_{user_id}_{secrets.token_urlsafe(SECRET_BYTES)}"
+    secret_hash = _HASHER.hash(token)
+    connection.execute(update(users).where(users.c.id == user_id).values(secret_hash=secret_hash))
+    account = {
+        "id": user_id,
+        "name": name,
+        "role": role,
+        "agency": binding.agency,
+        "person_id": binding.person_id,
+        "organisation": binding.organisation,
+        "secret_hash": secret_hash,
+        "created_at": created_at,
+    }
+    ledger.record_rows(connection, "users", [account])  # the account as finally written
+    for grant in sorted(binding.grants):
+        row = {
+            "user_id": user_id,
+            "policy": grant.policy,
+            "purpose": grant.purpose,
+            "recorded_at": created_at,
+        }
+        ledger.insert_row(connection, "verifier_grants", row)
+    return int(user_id), token
+
+
 def add_user(
     registry: Registry,
     name: str,
@@ -238,49 +281,7 @@ def add_user(
     binding = _binding(registry, role, agency, person_id, organisation, grants)
     created_at = registry.clock.now()
     with registry.database.write() as connection:
-        ledger.begin(connection, "users")  # the log's lock first, as every writer takes it
-        if connection.execute(select(users.c.id).where(users.c.name == name)).first():
-            raise InputError(f"a user named {name!r} exists already", code="name-taken")
-        user_id = connection.execute(
-            insert(users)
-            .values(
-                name=name,
-                role=role,
-                agency=binding.agency,
-                person_id=binding.person_id,
-                organisation=binding.organisation,
-                secret_hash="!",  # replaced below, once the id (part of the token) is known
-                created_at=created_at,
-            )
-            .returning(users.c.id)
-        ).scalar_one()
-        token = f"sc_{user_id}_{secrets.token_urlsafe(SECRET_BYTES)}"
-        secret_hash = _HASHER.hash(token)
-        connection.execute(
-            update(users).where(users.c.id == user_id).values(secret_hash=secret_hash)
-        )
-        account = {
-            "id": user_id,
-            "name": name,
-            "role": role,
-            "agency": binding.agency,
-            "person_id": binding.person_id,
-            "organisation": binding.organisation,
-            "secret_hash": secret_hash,
-            "created_at": created_at,
-        }
-        ledger.record_rows(connection, "users", [account])  # the account as finally written
-        for grant in sorted(binding.grants):
-            ledger.insert_row(
-                connection,
-                "verifier_grants",
-                {
-                    "user_id": user_id,
-                    "policy": grant.policy,
-                    "purpose": grant.purpose,
-                    "recorded_at": created_at,
-                },
-            )
+        user_id, token = _write_account(connection, name, role, binding, created_at)
     user = User(
         user_id,
         name,
@@ -366,50 +367,7 @@ def revoke_user(registry: Registry, name: str) -> User:
 # --- tokens ----------------------------------------------------------------------------------
 
 
-class TokenCache:
-    """Verified tokens by (database URL, SHA-256 of the token), each for a bounded time.
-
-    Bounded in size (the oldest entry goes first) and in time (``ttl`` per entry); safe to use
-    from the server's worker threads.
-    """
-
-    def __init__(
-        self, max_entries: int = CACHE_ENTRIES, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._entries: OrderedDict[tuple[str, str], tuple[float, User]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._max = max_entries
-        self._clock = clock
-
-    def get(self, key: tuple[str, str]) -> User | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                return None
-            if found[0] <= self._clock():
-                del self._entries[key]
-                return None
-            return found[1]
-
-    def put(self, key: tuple[str, str], user: User, ttl: float) -> None:
-        with self._lock:
-            self._entries[key] = (self._clock() + ttl, user)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
-
-    def forget_user(self, url: str, user_id: int) -> None:
-        with self._lock:
-            stale = [k for k, (_, u) in self._entries.items() if k[0] == url and u.id == user_id]
-            for key in stale:
-                del self._entries[key]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-TOKENS = TokenCache()
+TOKENS: TokenCache[User] = TokenCache(CACHE_ENTRIES)
 
 
 def _digest(text: str) -> str:

@@ -30,6 +30,16 @@ def person(born: date = date(1984, 3, 5), sequence: int = 123) -> str:
     return make_person_id("371082", born, sequence)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _signing_keys_stay_out_of_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A PostgreSQL registry keeps its signing keys in the user's config folder by default
+    (docs/ledger.md): in tests that folder is a temporary one, subprocesses included."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    yield
+    patch.undo()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":

@@ -20,6 +20,7 @@ from socialcredit.services.models import EventImportResult, PeopleImportResult, 
 from socialcredit.services.people import import_people
 from socialcredit.services.population import Distribution, grade_distribution, population_scores
 from socialcredit.services.registry import Registry
+from socialcredit.services.signed_statements import sign_statement
 from socialcredit.settings import Settings
 
 __all__ = ["DEMO_DATABASE", "DemoResult", "run_demo"]
@@ -138,7 +139,11 @@ def run_demo(
             purpose="promotion in the forestry bureau",
             as_of=today,
         )
-        pdf_path = render_statement_pdf(zhang_jian, out_dir / "statement-zhang-jian.pdf")
+        pdf_path = render_statement_pdf(
+            zhang_jian,
+            out_dir / "statement-zhang-jian.pdf",
+            sign_statement(registry, zhang_jian),  # signed: `socialcredit statement verify`
+        )
         plot_path = plot_grade_distribution(
             distribution.grades,
             list(distribution.grades),

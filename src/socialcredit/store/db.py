@@ -4,8 +4,14 @@
 write transaction starts with ``BEGIN IMMEDIATE``, so that a writer waits for the lock up front
 (bounded by ``busy_timeout``) instead of failing half-way; reads use deferred transactions and,
 thanks to WAL, never block the writer.
+
+Connections are pooled (the PRAGMAs run once per connection, and the last close does not
+checkpoint the WAL on every transaction), and writers within one process take a lock before
+asking SQLite for its write lock: SQLite has one writer anyway, and queueing in-process is
+fairer and cheaper than many threads spinning on the busy handler.
 """
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 from socialcredit.domain.errors import InputError
 
@@ -79,6 +85,7 @@ class Database:
         if self.dialect not in ("sqlite", "postgresql"):
             raise InputError(f"--db {url!r}: only sqlite:/// and postgresql:// are supported")
         self.engine: Engine = self._create_engine(parsed, busy_timeout_ms, cache_mib, echo)
+        self._write_lock = threading.RLock()
 
     def _create_engine(
         self, parsed: Any, busy_timeout_ms: int, cache_mib: int, echo: bool
@@ -89,7 +96,15 @@ class Database:
                 folder = Path(database).expanduser().resolve().parent
                 if not folder.is_dir():
                     raise InputError(f"--db: folder {folder} does not exist")
-            engine = create_engine(parsed, echo=echo, poolclass=NullPool)
+            engine = create_engine(
+                parsed,
+                echo=echo,
+                poolclass=QueuePool,
+                pool_size=8,
+                max_overflow=8,
+                # The server's threads share pooled connections; SQLite serialises access.
+                connect_args={"check_same_thread": False},
+            )
             event.listen(engine, "connect", _sqlite_on_connect(busy_timeout_ms, cache_mib))
             event.listen(engine, "begin", _sqlite_on_begin)
             return engine
@@ -111,7 +126,11 @@ class Database:
         engine = self.engine.execution_options(
             sqlite_begin="IMMEDIATE", socialcredit_ledger=self.ledger
         )
-        with engine.connect() as connection, connection.begin():
+        if not self.is_sqlite:
+            with engine.connect() as connection, connection.begin():
+                yield connection
+            return
+        with self._write_lock, engine.connect() as connection, connection.begin():
             yield connection
 
     def dispose(self) -> None:

@@ -21,6 +21,7 @@ EVENT_REASONS: Final = (
     MALFORMED_ROW,
     "missing-field",
     "invalid-text",
+    "not-your-agency",
     "invalid-date",
     "future-date",
     "invalid-person-id",
@@ -31,6 +32,8 @@ EVENT_REASONS: Final = (
     "unknown-rule",
     "not-a-reporter",
     "not-a-public-servant",
+    "unknown-original",
+    "invalid-reference",
     "conflict",
 )
 
@@ -56,6 +59,10 @@ REASON_HELP: Final = {
     "unknown-rule": "the rule is not in the catalogue version in force on occurred_on",
     "not-a-reporter": "the rule does not list this agency among its reporters",
     "not-a-public-servant": "the rule applies to public servants and the person is not one",
+    "not-your-agency": "an agency's account (the HTTP API) sent a row naming another agency",
+    "unknown-original": "corrects or repairs names an event this agency has not stored",
+    "invalid-reference": "corrects or repairs names an event it may not change (another "
+    "person's, ended, withdrawn, not repaired by this rule, later than the repair)",
     "conflict": "the (agency, event_id) key is already held by an entry with other content",
     "invalid-flag": "public_servant is not one of true/false, 1/0, yes/no",
 }

@@ -5,6 +5,7 @@ one (``Registry.open``) and call the same service functions with it.
 """
 
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -15,7 +16,11 @@ from socialcredit.settings import Settings, load_settings
 from socialcredit.store import repository
 from socialcredit.store.db import Database
 
-__all__ = ["Registry"]
+__all__ = ["CATALOGUE_RECHECK_S", "Registry"]
+
+# How stale this process's view of the loaded catalogue versions may be: a version loaded by
+# another process (a second server worker, the CLI) is seen within this many seconds.
+CATALOGUE_RECHECK_S = 2.0
 
 
 @dataclass
@@ -26,6 +31,7 @@ class Registry:
     _catalogues: tuple[Catalogue, ...] | None = field(default=None, repr=False)
     _loaded_at: tuple[datetime, ...] = field(default=(), repr=False)
     _generation: tuple[int, datetime | None] | None = field(default=None, repr=False)
+    _checked_at: float = field(default=-1e9, repr=False)
 
     @classmethod
     def open(cls, url: str, settings: Settings | None = None) -> "Registry":
@@ -44,10 +50,15 @@ class Registry:
     def catalogues(self, known_at: datetime | None = None) -> tuple[Catalogue, ...]:
         """Every loaded version by increasing ``effective_from`` (those loaded by ``known_at``).
 
-        Cached, and reloaded when the stored versions change (another process may load one).
+        Cached; the stored versions are looked at again at most every ``CATALOGUE_RECHECK_S``
+        seconds (another process may load one), and at once after a load in this process.
         """
+        now = time.monotonic()
+        if self._catalogues is not None and now - self._checked_at < CATALOGUE_RECHECK_S:
+            return self._select(known_at)
         with self.database.read() as connection:
             generation = repository.catalogue_generation(connection)
+            self._checked_at = now
             if self._catalogues is None or self._generation != generation:
                 rows = repository.load_catalogue_rows(connection)
                 self._catalogues = tuple(
@@ -56,16 +67,21 @@ class Registry:
                 )
                 self._loaded_at = tuple(row["recorded_at"] for row in rows)
                 self._generation = generation
+        return self._select(known_at)
+
+    def _select(self, known_at: datetime | None) -> tuple[Catalogue, ...]:
+        catalogues = self._catalogues or ()
         if known_at is None:
-            return self._catalogues
+            return catalogues
         return tuple(
-            c
-            for c, loaded_at in zip(self._catalogues, self._loaded_at, strict=True)
+            catalogue
+            for catalogue, loaded_at in zip(catalogues, self._loaded_at, strict=True)
             if loaded_at <= known_at
         )
 
     def forget_catalogues(self) -> None:
         self._catalogues = None
+        self._checked_at = -1e9
 
     def in_force(self, day: date, known_at: datetime | None = None) -> Catalogue:
         """The version in force on ``day`` (as known at ``known_at``); refuses an earlier day."""

@@ -48,7 +48,8 @@ class EntryState:
 
 
 def entry_by_key(connection: Connection, agency: str, event_id: str) -> EntryState | None:
-    latest = latest_changes().subquery()
+    this = select(entries.c.id).where(entries.c.agency == agency, entries.c.event_id == event_id)
+    latest = latest_changes(among=this).subquery()
     query = (
         select(
             entries.c.id,

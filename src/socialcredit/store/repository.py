@@ -226,11 +226,19 @@ def fetch_entry_keys(connection: Connection, keys: pl.DataFrame) -> pl.DataFrame
     return pl.DataFrame(rows, schema=_KEY_SCHEMA, orient="row")
 
 
-def latest_changes(known_at: datetime | None = None) -> Select[Any]:
-    """Per entry, its newest change (as known at ``known_at``): entry_id, status, ends_on."""
+def latest_changes(
+    known_at: datetime | None = None, *, among: Select[Any] | None = None
+) -> Select[Any]:
+    """Per entry, its newest change (as known at ``known_at``): entry_id, status, ends_on, reason.
+
+    ``among`` (a select of entry ids) limits the work to those entries: one person's reads
+    must not group the whole change history of the registry.
+    """
     newest = select(func.max(entry_changes.c.id))
     if known_at is not None:
         newest = newest.where(entry_changes.c.recorded_at <= known_at)
+    if among is not None:
+        newest = newest.where(entry_changes.c.entry_id.in_(among))
     newest_ids = newest.group_by(entry_changes.c.entry_id)
     return select(
         entry_changes.c.entry_id,
@@ -255,7 +263,8 @@ def person_entries(
     occurred_until: date | None = None,
 ) -> list[Entry]:
     """A person's entries in their state as known at ``known_at`` (now when ``None``)."""
-    latest = latest_changes(known_at).subquery()
+    mine = select(entries.c.id).where(entries.c.person_id == person_id)
+    latest = latest_changes(known_at, among=mine).subquery()
     query = (
         select(
             entries,

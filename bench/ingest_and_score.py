@@ -223,7 +223,8 @@ def _postgres_on(url: str, args: argparse.Namespace) -> dict[str, Any]:
     build_files(folder, args.people, args.events, today, registry)
     people_seconds, _ = timed(lambda: import_people(registry, folder / "people.parquet"))
     say(f"people imported in {people_seconds:.1f} s")
-    import_seconds, result = timed(lambda: import_events(registry, folder / "events.csv"))
+    with pg_baseline.Stopwatch().running() as parts:
+        import_seconds, result = timed(lambda: import_events(registry, folder / "events.csv"))
     say(f"events imported in {import_seconds:.1f} s: {result.as_dict()}")
     pg_baseline.analyze(url)
     raw = pg_baseline.raw_copy(url)
@@ -246,6 +247,11 @@ def _postgres_on(url: str, args: argparse.Namespace) -> dict[str, Any]:
             "ratio": round(import_seconds / raw["pre_encoded"], 2),
             "raw_copy_python_rows_seconds": round(raw["python_rows"], 2),
             "ratio_to_python_rows": round(import_seconds / raw["python_rows"], 2),
+            # Where the import's time went (the rest: reading and judging the rows).
+            "parts_seconds": {name: round(value, 2) for name, value in parts.seconds.items()},
+            "entries_write_ratio": round(
+                parts.seconds.get("entries_write", 0.0) / raw["pre_encoded"], 2
+            ),
         },
         "score": {
             "seconds": round(score_seconds, 2),
@@ -290,6 +296,14 @@ def _print_postgres(report: dict[str, Any]) -> None:
         f"({imp['raw_events_per_s']:,}/s)  ratio {imp['ratio']:.2f}  (goal <= 2)  "
         f"raw COPY from Python rows {imp['raw_copy_python_rows_seconds']:.2f} s, "
         f"ratio {imp['ratio_to_python_rows']:.2f}"
+    )
+    parts = imp["parts_seconds"]
+    print(
+        f"        of which: entries write (staging COPY + merge) "
+        f"{parts.get('entries_write', 0):.2f} s (ratio to raw COPY "
+        f"{imp['entries_write_ratio']:.2f}), ledger {parts.get('ledger', 0):.2f} s, "
+        f"other effects (notices) {parts.get('effects', 0):.2f} s; the rest is reading, "
+        "judging and classifying"
     )
     print(
         f"score   {report['people']:>10,} people  ours {score['seconds']:7.2f} s  "

@@ -33,7 +33,15 @@ GROUP_BY = (
     "WHERE occurred_on <= %s AND counts_until > %s GROUP BY person_id"
 )
 
-__all__ = ["COLUMNS", "analyze", "conninfo", "raw_copy", "raw_group_by", "throwaway_cluster"]
+__all__ = [
+    "COLUMNS",
+    "Stopwatch",
+    "analyze",
+    "conninfo",
+    "raw_copy",
+    "raw_group_by",
+    "throwaway_cluster",
+]
 
 
 @contextmanager
@@ -152,3 +160,54 @@ def raw_group_by(url: str, day: date) -> tuple[float, int]:
         started = time.perf_counter()
         rows = connection.execute(GROUP_BY, (day, day)).fetchall()
         return time.perf_counter() - started, len(rows)
+
+
+class Stopwatch:
+    """Where an import's time goes: the entries write (staging COPY and merge), the ledger,
+    and the batch's other effects (notices), by wrapping those functions for one run.
+
+    Bench-only: it patches module attributes and restores them; a function that is not there
+    (renamed) is simply not timed.
+    """
+
+    PARTS = (
+        ("socialcredit.services.events", "merge_entries", "entries_write"),
+        ("socialcredit.services.events", "_effects", "effects"),
+        ("socialcredit.store.ledger", "begin", "ledger"),
+        ("socialcredit.store.ledger", "record_inserted", "ledger"),
+    )
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._inside: list[str] = []
+
+    def _wrap(self, part: str, function: Any) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            self._inside.append(part)
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent = time.perf_counter() - started
+                self._inside.pop()
+                self.seconds[part] = self.seconds.get(part, 0.0) + spent
+                for outer in set(self._inside) - {part}:  # count each second once
+                    self.seconds[outer] = self.seconds.get(outer, 0.0) - spent
+
+        return timed
+
+    @contextmanager
+    def running(self) -> Iterator["Stopwatch"]:
+        import importlib
+
+        saved = []
+        for module_name, name, part in self.PARTS:
+            module = importlib.import_module(module_name)
+            if hasattr(module, name):
+                saved.append((module, name, getattr(module, name)))
+                setattr(module, name, self._wrap(part, getattr(module, name)))
+        try:
+            yield self
+        finally:
+            for module, name, function in saved:
+                setattr(module, name, function)

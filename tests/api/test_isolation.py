@@ -19,10 +19,14 @@ def person_routes(town: Town) -> list[tuple[str, str]]:
 
 
 def test_the_person_scoped_routes_are_the_ones_we_think(town: Town):
-    assert [path.rsplit("}", 1)[1] for _method, path in person_routes(town)] == [
-        "",
-        "/access-log",
-        "/statement",
+    assert [(method, path.rsplit("}", 1)[1]) for method, path in person_routes(town)] == [
+        ("GET", ""),
+        ("GET", "/access-log"),
+        ("GET", "/consents"),
+        ("GET", "/notices"),
+        ("GET", "/statement"),
+        ("POST", "/consents"),
+        ("POST", "/consents/revoke"),
     ]
 
 

@@ -40,6 +40,23 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", f"{API}/proofs/consistency"): PUBLIC,
     ("GET", f"{API}/proofs/inclusion"): _only("clerk", "auditor", "admin"),
     ("POST", f"{API}/statements/verify"): _only(*ROLES),
+    # Due process. Contests are scoped by the services: a resident's own, an agency's queue.
+    ("POST", f"{API}/contests"): _only("clerk", "resident"),
+    ("GET", f"{API}/contests"): _only("agency", "clerk", "resident", "auditor"),
+    ("GET", f"{API}/contests/{{agency}}/{{event_id}}"): _only(
+        "agency", "clerk", "resident", "auditor"
+    ),
+    ("POST", f"{API}/contests/{{agency}}/{{event_id}}/answer"): _only("agency", "clerk"),
+    ("POST", f"{API}/contests/{{agency}}/{{event_id}}/decision"): _only("clerk", "admin"),
+    ("POST", f"{API}/contests/sweep"): _only("admin"),
+    ("POST", f"{API}/entries/{{agency}}/{{event_id}}/withdraw"): _only("agency"),
+    ("GET", f"{API}/people/{{person_id}}/consents"): _only("clerk", "resident"),
+    ("POST", f"{API}/people/{{person_id}}/consents"): _only("clerk", "resident"),
+    ("POST", f"{API}/people/{{person_id}}/consents/revoke"): _only("clerk", "resident"),
+    ("GET", f"{API}/people/{{person_id}}/notices"): _only("clerk", "resident"),
+    ("GET", f"{API}/audit/access"): _only("auditor", "admin"),
+    ("POST", f"{API}/catalogue/diff"): _only("admin"),
+    ("POST", f"{API}/catalogue"): _only("admin"),
 }
 
 

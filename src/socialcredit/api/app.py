@@ -20,7 +20,19 @@ from socialcredit.api.auth import authorise
 from socialcredit.api.errors import install_error_handlers
 from socialcredit.api.limits import BodyLimit, RateLimiter, SecurityHeaders
 from socialcredit.api.permissions import API, access_for
-from socialcredit.api.routes import checks, events, ledger, meta, people
+from socialcredit.api.routes import (
+    audit,
+    catalogue_change,
+    checks,
+    consent,
+    contests,
+    entries,
+    events,
+    ledger,
+    meta,
+    notices,
+    people,
+)
 from socialcredit.api.schemas import ErrorBody
 from socialcredit.services.registry import Registry
 from socialcredit.settings import Settings
@@ -90,6 +102,15 @@ def create_app(
     install_error_handlers(app)
     app.include_router(meta.health_router, responses=ERRORS)
     for router in (events.router, people.router, checks.router, meta.router, ledger.router):
+        app.include_router(router, prefix=API, responses=ERRORS)
+    for router in (
+        contests.router,
+        entries.router,
+        consent.router,
+        notices.router,
+        audit.router,
+        catalogue_change.router,
+    ):
         app.include_router(router, prefix=API, responses=ERRORS)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(SecurityHeaders, private_prefix=API)

@@ -15,9 +15,11 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy import exc as sqlalchemy_exc
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from socialcredit.domain.errors import (
     CatalogueInvalidError,
@@ -54,6 +56,22 @@ _STATUS: tuple[tuple[type[SocialCreditError], int], ...] = (
     (InputError, 400),
     (SocialCreditError, 400),
 )
+
+# Refusals of the due-process services share their classes (``RefusedError``, 422 above) but
+# not their meaning: the stable code says whether the caller may not (403), the thing is
+# missing (404) or it is in the wrong state for the step (409). Consulted before the classes.
+_CODE_STATUS: dict[str, int] = {
+    "not-your-record": 403,  # a resident, about someone else's entry
+    "not-your-agency": 403,  # an agency, about another agency's entry
+    "not-permitted": 403,  # a role that may not take this step (e.g. an agency deciding)
+    "not-allowed": 403,  # a role that may not record consent
+    "unknown-entry": 404,
+    "no-contest": 404,  # the entry was never contested
+    "not-contestable": 409,  # already contested, overturned or withdrawn
+    "wrong-state": 409,  # the contest is not waiting for this step
+    "not-withdrawable": 409,  # already withdrawn or overturned
+    "attachment-too-large": 413,
+}
 
 _HTTP_CODES = {
     400: "bad-request",
@@ -106,6 +124,9 @@ def error_response(
 
 
 def status_of(error: SocialCreditError) -> int:
+    by_code = _CODE_STATUS.get(error.code)
+    if by_code is not None:
+        return by_code
     for kind, status in _STATUS:
         if isinstance(error, kind):
             return status
@@ -146,16 +167,33 @@ async def _validation_error(_request: Request, error: Exception) -> JSONResponse
     return error_response(422, "invalid-request", message, {"errors": problems})
 
 
-async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     status = error.status_code
     code = getattr(error, "code", None) or _HTTP_CODES.get(status, f"http-{status}")
     message = error.detail if isinstance(error.detail, str) else code.replace("-", " ")
     if status == 404 and message == "Not Found":
         message = "no such resource"
-    if status == 405 and message == "Method Not Allowed":
-        message = "this resource does not answer that method"
-    return error_response(status, code, message, headers=error.headers)
+    headers = dict(error.headers or {})
+    if status == 405:
+        allowed = _allowed_methods(request)
+        if allowed:
+            headers["Allow"] = allowed
+        if message == "Method Not Allowed":
+            message = "this resource does not answer that method"
+    return error_response(status, code, message, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route answers on this path. Starlette names only those of the first
+    route that matched the path, but one path may have a route per method (GET and POST)."""
+    path = request.scope.get("path", "")
+    methods: set[str] = set()
+    for context in iter_route_contexts(request.app.routes):
+        template = context.path
+        if template is not None and compile_path(str(template))[0].match(path):
+            methods.update(context.methods or ())
+    return ", ".join(sorted(methods))
 
 
 # Driver messages of a database that is busy or unreachable (as opposed to a broken schema);

@@ -59,6 +59,26 @@ ROUTE_ACCESS: Mapping[tuple[str, str], Access] = {
     ("GET", f"{API}/proofs/consistency"): PUBLIC,
     ("GET", f"{API}/proofs/inclusion"): _roles("clerk", "auditor", "admin"),
     ("POST", f"{API}/statements/verify"): _roles(*ROLES),
+    # Due process (docs/due-process.md). Contests are not under a person's path: the services
+    # scope them (a resident to their own entries, an agency to its own) and say why not.
+    ("POST", f"{API}/contests"): _roles("clerk", "resident"),
+    ("GET", f"{API}/contests"): _roles("agency", "clerk", "resident", "auditor"),
+    ("GET", f"{API}/contests/{{agency}}/{{event_id}}"): _roles(
+        "agency", "clerk", "resident", "auditor"
+    ),
+    ("POST", f"{API}/contests/{{agency}}/{{event_id}}/answer"): _roles("agency", "clerk"),
+    ("POST", f"{API}/contests/{{agency}}/{{event_id}}/decision"): _roles("clerk", "admin"),
+    ("POST", f"{API}/contests/sweep"): _roles("admin"),
+    ("POST", f"{API}/entries/{{agency}}/{{event_id}}/withdraw"): _roles("agency"),
+    ("GET", f"{API}/people/{{person_id}}/consents"): _roles("clerk", self_only=("resident",)),
+    ("POST", f"{API}/people/{{person_id}}/consents"): _roles("clerk", self_only=("resident",)),
+    ("POST", f"{API}/people/{{person_id}}/consents/revoke"): _roles(
+        "clerk", self_only=("resident",)
+    ),
+    ("GET", f"{API}/people/{{person_id}}/notices"): _roles("clerk", self_only=("resident",)),
+    ("GET", f"{API}/audit/access"): _roles("auditor", "admin"),
+    ("POST", f"{API}/catalogue/diff"): _roles("admin"),
+    ("POST", f"{API}/catalogue"): _roles("admin"),
 }
 
 

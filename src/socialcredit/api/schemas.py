@@ -181,6 +181,12 @@ class CheckIn(BaseModel):
         description="One of the purposes granted to this account for the policy.",
     )
     as_of: date | None = None
+    known_at: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Answer as the registry knew it at this moment (ISO 8601; without an "
+        "offset it is read in the registry's time zone). Consent is judged now.",
+    )
 
 
 class ReasonOut(BaseModel):

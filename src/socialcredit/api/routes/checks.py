@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from socialcredit.api.deps import CurrentUser, RegistryDep, clean_purpose
 from socialcredit.api.errors import ApiError
 from socialcredit.api.limits import RateLimiter, retry_after
+from socialcredit.api.params import parse_moment
 from socialcredit.api.schemas import CheckIn, CheckOut
 from socialcredit.services import standing
 
@@ -44,6 +45,12 @@ def post_check(
             details={"granted": granted},
         )
     result = standing.check(
-        registry, body.person_id, policy, purpose=purpose, as_of=body.as_of, actor=user.actor()
+        registry,
+        body.person_id,
+        policy,
+        purpose=purpose,
+        as_of=body.as_of,
+        known_at=parse_moment(registry, body.known_at, "known_at"),
+        actor=user.actor(),
     )
     return {"eligible": result.eligible, "reasons": list(result.reasons)}

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from socialcredit.api.deps import CurrentUser, Purpose, RegistryDep, SettingsDep
 from socialcredit.api.pagination import decode_cursor, encode_cursor, page_size
+from socialcredit.api.params import KnownAt, parse_moment
 from socialcredit.api.schemas import AccessRow, Page, ScoreOut, StatementOut
 from socialcredit.services import standing
 from socialcredit.services.access_history import access_history
@@ -29,8 +30,16 @@ def get_score(
     user: CurrentUser,
     purpose: Purpose,
     as_of: AsOf = None,
+    known_at: KnownAt = None,
 ) -> dict[str, Any]:
-    result = standing.score(registry, person_id, as_of=as_of, actor=user.actor(), purpose=purpose)
+    result = standing.score(
+        registry,
+        person_id,
+        as_of=as_of,
+        known_at=parse_moment(registry, known_at, "known_at"),
+        actor=user.actor(),
+        purpose=purpose,
+    )
     return result.as_dict()
 
 
@@ -54,9 +63,15 @@ def get_statement(
     purpose: Purpose,
     as_of: AsOf = None,
     format: Annotated[Literal["json", "pdf"], Query(description="json or pdf")] = "json",
+    known_at: KnownAt = None,
 ) -> Any:
     result = standing.statement(
-        registry, person_id, as_of=as_of, actor=user.actor(), purpose=purpose
+        registry,
+        person_id,
+        as_of=as_of,
+        known_at=parse_moment(registry, known_at, "known_at"),
+        actor=user.actor(),
+        purpose=purpose,
     )
     if format == "pdf":
         name = f"statement-{result.id}-{result.as_of.isoformat()}.pdf"

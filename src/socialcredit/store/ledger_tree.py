@@ -17,7 +17,6 @@ from socialcredit.domain.merkle import (
     HASH_SIZE,
     Emitted,
     extend_frontier,
-    frontier_levels,
     frontier_root,
     node_hash,
 )
@@ -179,8 +178,3 @@ class TileReader:
         while len(nodes) > 1:
             nodes = [node_hash(nodes[i], nodes[i + 1]) for i in range(0, len(nodes), 2)]
         return nodes[0]
-
-
-def frontier_matches(head: Head) -> bool:
-    """The frontier has one hash per set bit of the size (a sanity check for verify)."""
-    return len(head.frontier) == len(frontier_levels(head.size))

@@ -71,16 +71,21 @@ def verified(town: Town, event_id: str) -> None:
 
 
 def next_catalogue(
-    *, version: str = "2027.1", effective_from: str = "2027-01-01", base_score: int = 2000
+    *,
+    version: str = "2027.1",
+    effective_from: str = "2027-01-01",
+    base_score: int = 2000,
+    a_from: int = 960,
 ) -> bytes:
     """The example catalogue as a later version: another base score (by default one that
-    moves everyone to AAA, so that everyone changes grade), TRAFFIC-RED-LIGHT at -10 points,
-    and a new rule."""
+    moves everyone to AAA, so that everyone changes grade) and grade A's lower bound,
+    TRAFFIC-RED-LIGHT at -10 points, and a new rule."""
     text = EXAMPLE_CATALOGUE.read_text(encoding="utf-8")
     for old, new in (
         ('version: "2026.1"', f'version: "{version}"'),
         ("effective_from: 2026-01-01", f"effective_from: {effective_from}"),
         ("base_score: 1000", f"base_score: {base_score}"),
+        ("{grade: A, min: 960}", f"{{grade: A, min: {a_from}}}"),
         ("    points: -5\n", "    points: -10\n"),
         (
             "policies:\n",

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from socialcredit.api.schemas import PURPOSE_PATTERN, Page
+from socialcredit.api.schemas import Page
 from socialcredit.services.consent import MAX_TEXT_CHARS
 from socialcredit.services.contests import GROUNDS_CHARS_MAX
 
@@ -36,6 +36,9 @@ __all__ = [
 
 MAX_KEY_CHARS = 4096  # an agency's event_id is free text
 MAX_REASON_CHARS = 4000
+# Some text that is not only white space; no control characters but tab, line feed, return.
+_TEXT_CHAR = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+CONSENT_TEXT_PATTERN = rf"^{_TEXT_CHAR}*[^\s\x00-\x1f\x7f-\x9f]{_TEXT_CHAR}*$"
 # Standard base64 (RFC 4648 section 4), padded; the decoder checks the rest.
 BASE64_PATTERN = r"^[A-Za-z0-9+/]*={0,2}$"
 
@@ -132,13 +135,18 @@ class WithdrawOut(BaseModel):
 
 
 class ConsentIn(_In):
+    """Runs of white space (tabs and line breaks too, as a form may hold) become one space
+    before matching; other control characters are refused."""
+
     organisation: str = Field(
         max_length=MAX_TEXT_CHARS,
-        pattern=PURPOSE_PATTERN,
+        pattern=CONSENT_TEXT_PATTERN,
         description="The verifier's organisation, exactly as on its account.",
     )
     purpose: str = Field(
-        max_length=MAX_TEXT_CHARS, pattern=PURPOSE_PATTERN, description="What the check is for."
+        max_length=MAX_TEXT_CHARS,
+        pattern=CONSENT_TEXT_PATTERN,
+        description="What the check is for.",
     )
 
 

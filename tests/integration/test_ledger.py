@@ -106,9 +106,10 @@ def test_every_write_is_a_leaf_and_an_untouched_registry_verifies(ledgered: Regi
     assert report.records["catalogue_versions"] == 1
     assert report.records["access_log"] == 1
     assert report.records["people"] == 2
+    assert report.records["notices"] == 2  # the two negative entries told their persons
     leaves = sum(n for kind, n in report.records.items() if kind != "people")
-    assert report.size == leaves == 8
-    assert report.checkpoint is None and report.uncovered == 8
+    assert report.size == leaves == 10
+    assert report.checkpoint is None and report.uncovered == 10
 
 
 def test_accounts_grants_and_revocations_are_leaves(ledgered: Registry):
@@ -328,17 +329,17 @@ def test_proofs_and_roots_of_a_tree_spanning_tiles(ledgered: Registry):
     people = [ZHANG_JIAN] * 70_000
     record_bulk_access(ledgered, LOCAL, people, "export", "tiles")
     checkpoint = ledger.create_checkpoint(ledgered)
-    assert checkpoint.size == 70_008
+    assert checkpoint.size == 70_010
     with ledgered.database.read() as connection:
         stored = leaf_hash_run(connection, 0, checkpoint.size)
         reader = TileReader(connection)
         tree = merkle.MemoryTree([stored[i : i + 32] for i in range(0, len(stored), 32)])
         assert merkle.root_hash(checkpoint.size, reader.node) == tree.root() == checkpoint.root
-        for index in (0, 255, 256, 65_535, 65_536, 70_007):
+        for index in (0, 255, 256, 65_535, 65_536, 70_009):
             path = merkle.inclusion_proof(index, checkpoint.size, reader.node)
             assert path == merkle.inclusion_proof(index, checkpoint.size, tree.node)
-        assert merkle.consistency_proof(8, 70_008, reader.node) == merkle.consistency_proof(
-            8, 70_008, tree.node
+        assert merkle.consistency_proof(10, 70_010, reader.node) == merkle.consistency_proof(
+            10, 70_010, tree.node
         )
     assert verify_registry(ledgered).ok
 
@@ -407,7 +408,7 @@ def test_cli_checkpoint_proofs_and_verify(
     ledger_cli: Callable[..., Run], sqlite_ledgered: Registry, tmp_path: Path
 ):
     first = ledger_cli("checkpoint", "--export", tmp_path / "witness.json", "--json")
-    assert first.code == 0 and first.document["size"] == 8
+    assert first.code == 0 and first.document["size"] == 10
     inclusion = ledger_cli("proof", "inclusion", "traffic-police", "T-1", "--json")
     assert inclusion.code == 0 and inclusion.document["valid"]
     ledger_cli("score", LI_NA)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import polars as pl
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -186,7 +187,10 @@ def _purge_batch(
         )
         .values(content=None)
     )
-    connection.execute(insert(purges), [_purge_row(row, now) for row in batch])
+    mark = ledger.begin(connection, "purges")  # each purge record is a leaf too
+    rows = [_purge_row(row, now) for row in batch]
+    connection.execute(insert(purges), rows)
+    ledger.record_inserted(connection, "purges", pl.DataFrame(rows), mark)
 
 
 def _keep_ledger_digests(connection: Connection, batch: list[tuple[int, int, int, int]]) -> None:

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, func, insert, select
+from sqlalchemy import Connection, and_, func, select
 
 from socialcredit.domain.catalogue import Policy
 from socialcredit.domain.errors import InputError, NoConsentError, NotFoundError, RefusedError
 from socialcredit.services.access import LOCAL, Actor, record_access
 from socialcredit.services.registry import Registry
 from socialcredit.services.standing import OFFICE_ENQUIRY, registered_person_id
+from socialcredit.store import ledger
 from socialcredit.store.schema import consents
 
 __all__ = [
@@ -144,14 +145,16 @@ def _change(
             )
         if current and current[0].action == action:
             return ConsentChange(person, organisation, purpose, action, "unchanged")
-        connection.execute(
-            insert(consents).values(
-                person_id=person,
+        ledger.insert_row(
+            connection,
+            "consents",
+            {
+                "person_id": person,
                 **key,
-                action=action,
-                actor=actor.name,
-                recorded_at=registry.clock.now(),
-            )
+                "action": action,
+                "actor": actor.name,
+                "recorded_at": registry.clock.now(),
+            },
         )
     return ConsentChange(person, organisation, purpose, action, "recorded")
 

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, exists, func, insert, select
+from sqlalchemy import Connection, Select, exists, func, select
 
 from socialcredit.domain.catalogue import Catalogue
 from socialcredit.domain.errors import InputError
@@ -26,6 +26,7 @@ from socialcredit.services.notices import list_notices
 from socialcredit.services.notifiers import DeliveryError, Notifier, Outcome, opened
 from socialcredit.services.registry import Registry
 from socialcredit.services.standing import OFFICE_ENQUIRY, registered_person_id
+from socialcredit.store import ledger
 from socialcredit.store.schema import notice_deliveries, notices, people
 
 __all__ = ["DeliveryReport", "deliver_notices", "list_notices_for"]
@@ -122,15 +123,17 @@ def _outgoing(connection: Connection, ids: list[int]) -> list[OutgoingNotice]:
 
 def _record(registry: Registry, notice: OutgoingNotice, channel: str, outcome: Outcome) -> None:
     with registry.database.write() as connection:
-        connection.execute(
-            insert(notice_deliveries).values(
-                notice_id=notice.id,
-                channel=channel,
-                address=outcome.address,
-                status=outcome.status,
-                error=outcome.error,
-                recorded_at=registry.clock.now(),
-            )
+        ledger.insert_row(
+            connection,
+            "notice_deliveries",
+            {
+                "notice_id": notice.id,
+                "channel": channel,
+                "address": outcome.address,
+                "status": outcome.status,
+                "error": outcome.error,
+                "recorded_at": registry.clock.now(),
+            },
         )
 
 

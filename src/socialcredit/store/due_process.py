@@ -9,12 +9,12 @@ from datetime import date, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, func, insert, literal, select
+from sqlalchemy import Connection, func, literal, select
 
+from socialcredit.store import ledger
 from socialcredit.store.bulk import insert_rows
 from socialcredit.store.repository import latest_changes
 from socialcredit.store.schema import (
-    contest_attachments,
     contest_steps,
     contests,
     entries,
@@ -103,18 +103,16 @@ def change_frame(
 
 
 def insert_contest(connection: Connection, values: dict[str, Any]) -> int:
-    result = connection.execute(insert(contests).values(**values))
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
+    """Insert a contest and its ledger leaf; returns its id."""
+    return int(ledger.insert_row(connection, "contests", values))
 
 
 def insert_contest_step(connection: Connection, values: dict[str, Any]) -> None:
-    connection.execute(insert(contest_steps).values(**values))
+    ledger.insert_row(connection, "contest_steps", values)
 
 
 def insert_attachment(connection: Connection, values: dict[str, Any]) -> None:
-    connection.execute(insert(contest_attachments).values(**values))
+    ledger.insert_row(connection, "contest_attachments", values)
 
 
 def open_contest_of(connection: Connection, entry_id: int) -> dict[str, Any] | None:

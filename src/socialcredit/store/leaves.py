@@ -62,7 +62,14 @@ PERSONAL: Mapping[str, frozenset[str]] = {
     "rejections": frozenset({"message", "record"}),
     "access_log": frozenset({"purpose", "detail"}),
     "users": frozenset({"secret_hash"}),  # a secret, not personal: the same treatment
+    "contests": frozenset({"grounds"}),
+    "contest_steps": frozenset({"reason"}),
+    "notices": frozenset({"subject", "body", "detail"}),
+    "notice_deliveries": frozenset({"address", "error"}),
+    "consents": frozenset({"purpose"}),
 }
+# Binary columns are not in leaves; each has a digest column beside it that is.
+WITHOUT: Mapping[str, frozenset[str]] = {"contest_attachments": frozenset({"content"})}
 # Large documents: stored in leaves as their SHA-256.
 DIGESTS: Mapping[str, frozenset[str]] = {"catalogue_versions": frozenset({"document"})}
 # Columns written in place later, each recorded as a leaf of its own kind.
@@ -123,7 +130,7 @@ def _default(column: Any, type_name: str) -> Any:
 def _spec(kind: str, table: Table, only: Sequence[str] | None = None) -> LeafSpec:
     personal = PERSONAL.get(table.name, frozenset())
     digests = DIGESTS.get(table.name, frozenset())
-    skipped = set(IN_PLACE.get(table.name, {}))
+    skipped = set(IN_PLACE.get(table.name, {})) | set(WITHOUT.get(table.name, frozenset()))
     key = "version" if table.name == "catalogue_versions" else "id"
     columns = []
     for column in table.columns:
@@ -149,6 +156,15 @@ def _specs() -> dict[str, LeafSpec]:
         schema.verifier_grants,
         schema.access_log,
         schema.rejections,
+        # Due process: contests, their steps and attachments (the content's sha256 stands for
+        # it), notices and their deliveries, consents, archive purges.
+        schema.contests,
+        schema.contest_steps,
+        schema.contest_attachments,
+        schema.notices,
+        schema.notice_deliveries,
+        schema.consents,
+        schema.purges,
     ]
     specs = {table.name: _spec(table.name, table) for table in tables}
     for table_name, moved in IN_PLACE.items():

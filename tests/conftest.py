@@ -7,6 +7,7 @@ pinned (``NOW``) so that 'today' never moves under a test.
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -17,6 +18,30 @@ from socialcredit.services.registry import Registry
 from socialcredit.settings import load_settings
 
 pytest_plugins = ["tests.pg"]
+
+
+# Modules whose tests share one costly session fixture (the portal's demo town, server and
+# Chromium, tests/e2e/conftest.py): with xdist (-n) all their tests go to one worker, so it is
+# built once. (``xdist_group`` means this, but pytest-xdist 3.8's loadgroup renames items
+# through ``_nodeid``, which pytest 9 no longer reads: the groups are silently ignored.)
+ONE_WORKER_MODULES = ("tests/e2e/test_portal.py",)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") != "load":
+        return None  # an explicit --dist: xdist's own
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):  # type: ignore[misc]
+        """``load``, except that the tests of ONE_WORKER_MODULES stay together."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in ONE_WORKER_MODULES else nodeid
+
+    return Scheduling(config, log)
+
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXAMPLE_CATALOGUE = FIXTURES / "example-catalogue.yaml"

@@ -83,7 +83,16 @@ ROUTE_ACCESS: Mapping[tuple[str, str], Access] = {
 
 
 def access_for(method: str, path: str | None) -> Access | None:
-    """The entry of a route, or ``None`` (nobody may call it)."""
+    """The entry of a route, or ``None`` (nobody may call it).
+
+    The web portal's pages keep their table beside them (``web.access.PAGE_ACCESS``, same
+    ``Access``), so that the one dependency guards pages and API alike.
+    """
     if path is None:
         return None
-    return ROUTE_ACCESS.get((method, path))
+    access = ROUTE_ACCESS.get((method, path))
+    if access is None:
+        from socialcredit.web.access import page_access  # web builds on api: import late
+
+        access = page_access(method, path)
+    return access

@@ -7,6 +7,8 @@ also carry the session's CSRF token, in the ``X-CSRF-Token`` header or a ``csrf_
 field: a page of another site can make the browser send the cookie, but cannot read the token.
 """
 
+from datetime import datetime
+
 from fastapi import Request, Response
 
 from socialcredit.services.users import NewSession, SessionInfo, csrf_matches
@@ -28,11 +30,20 @@ CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def set_session_cookie(response: Response, session: NewSession) -> None:
-    """Give the browser a new session (after login: always a new id, never the old one)."""
+def set_session_cookie(
+    response: Response, session: NewSession, *, now: datetime | None = None
+) -> None:
+    """Give the browser a new session (after login: always a new id, never the old one).
+
+    With ``now`` (the registry's clock) the lifetime is also sent as ``Max-Age``, which
+    browsers prefer to ``Expires``: right even when the registry's clock is pinned or the
+    browser's is off.
+    """
+    max_age = None if now is None else max(0, int((session.expires_at - now).total_seconds()))
     response.set_cookie(
         SESSION_COOKIE,
         session.cookie,
+        max_age=max_age,
         expires=session.expires_at,
         path="/",
         secure=True,

@@ -7,6 +7,7 @@ duplicate or rejected, so ``submitted = accepted + duplicates + rejected`` holds
 """
 
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,20 +127,28 @@ def submit_event_file(
     source: str,
     encoding: str = "utf-8",
     rejected_rows_listed: int = 1000,
+    rejects_path: Path | None = None,
 ) -> Submission:
     """Import an uploaded events file for ``agency``'s account; lists the first rejected rows.
 
-    Every rejected row is also stored with its import (table ``rejections``), as for the CLI.
+    Every rejected row is also stored with its import (table ``rejections``), as for the CLI;
+    with ``rejects_path`` they are written there too, as the CLI's rejects file (the portal
+    offers it for download).
     """
     raw = imports.read_import_file(registry, path, encoding, EVENT_REQUIRED, EVENT_COLUMNS)
     collect = _Collector(only_rejected=True, limit=rejected_rows_listed)
-    result = import_event_frame(
-        registry,
-        raw.frame,
-        raw.columns,
-        source=source,
-        sha256=raw.sha256,
-        bound_agency=agency,
-        row_outcomes=collect,
-    )
+    with ExitStack() as stack:
+        rejects = None
+        if rejects_path is not None:
+            rejects = stack.enter_context(imports.open_rejects(rejects_path, raw.columns))
+        result = import_event_frame(
+            registry,
+            raw.frame,
+            raw.columns,
+            source=source,
+            sha256=raw.sha256,
+            rejects=rejects,
+            bound_agency=agency,
+            row_outcomes=collect,
+        )
     return Submission(result, tuple(collect.rows), collect.complete)

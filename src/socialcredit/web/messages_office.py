@@ -1,0 +1,221 @@
+"""The labels of the agencies', verifiers' and office's pages: ``key: (English, 中文)``."""
+
+__all__ = ["AGENCY_AND_VERIFIER", "OFFICE"]
+
+AGENCY_AND_VERIFIER: dict[str, tuple[str, str]] = {
+    "agency.queue.title": ("Contest queue", "申诉待办"),
+    "agency.queue.intro": (
+        "Contests of entries reported by {agency} that wait for your answer. Answer within {days} "
+        "days: an unanswered contest is overturned.",
+        "{agency}报送的记录被申诉、等待您答复的事项。请在{days}天内答复：逾期未答复的，相关记录将"
+        "被撤销。",
+    ),
+    "agency.queue.item": ("Event {event} ({rule})", "事件 {event}（{rule}）"),
+    "agency.queue.empty": ("No contest waits for your answer.", "暂无待答复的申诉。"),
+    "agency.answer": ("Answer", "答复"),
+    "agency.answer.verified.hint": (
+        "the entry is right; a review officer decides",
+        "记录无误，由复核人员决定",
+    ),
+    "agency.answer.corrected.hint": (
+        "replaced by an event you sent: name it below",
+        "已由您报送的新事件更正，请在下方填写其编号",
+    ),
+    "agency.answer.withdrawn.hint": ("the entry stops counting", "该记录不再计分"),
+    "agency.corrected_by": ("Correcting event", "更正事件编号"),
+    "agency.corrected_by.hint": ("(only for corrected)", "（仅更正时填写）"),
+    "agency.reason": ("Reason (shown to the person)", "理由（将向本人公开）"),
+    "agency.answer.submit": ("Send the answer", "提交答复"),
+    "upload.title": ("Upload events", "上传事件"),
+    "upload.intro": (
+        "An events file of {agency}: CSV, JSON Lines or Parquet with the columns agency, "
+        "event_id, person_id, rule, occurred_on and optionally evidence. Each row is accepted, a "
+        "duplicate, or rejected with a reason.",
+        "{agency}的事件文件：CSV、JSON Lines或Parquet格式，列为agency、event_id、person_id、rule、"
+        "occurred_on，evidence可选。每一行均会被接受、识别为重复或附理由拒绝。",
+    ),
+    "upload.file": ("Events file", "事件文件"),
+    "upload.file.hint": (
+        "(.csv, .jsonl or .parquet, up to {size})",
+        "（.csv、.jsonl或.parquet，不超过{size}）",
+    ),
+    "upload.encoding": ("Text encoding", "文本编码"),
+    "upload.submit": ("Upload and import", "上传并导入"),
+    "upload.result": ("Imported: {name}", "导入结果：{name}"),
+    "upload.counts": (
+        "Rows submitted = accepted + duplicates + rejected",
+        "提交行数 = 接受 + 重复 + 拒绝",
+    ),
+    "upload.submitted": ("Submitted", "提交"),
+    "upload.accepted": ("Accepted", "接受"),
+    "upload.duplicates": ("Duplicates", "重复"),
+    "upload.rejected": ("Rejected", "拒绝"),
+    "upload.reasons": ("Rejections by reason", "按原因统计的拒绝行"),
+    "upload.reason": ("Reason", "原因"),
+    "upload.rows": ("Rows", "行数"),
+    "upload.rejected_rows": ("First rejected rows ({n})", "前若干被拒绝的行（{n}）"),
+    "upload.row": ("Row", "行号"),
+    "upload.message": ("Message", "说明"),
+    "upload.download_rejects": ("Download the rejects file (CSV)", "下载被拒绝行文件（CSV）"),
+    "upload.no_file": ("Choose a file to upload.", "请选择要上传的文件。"),
+    "upload.bad_encoding": ("Choose UTF-8 or GB 18030.", "请选择UTF-8或GB 18030。"),
+    "verifier.title": ("Ask an eligibility question", "资格查询"),
+    "verifier.intro": (
+        "As {organisation} you may ask only the questions you were granted, each for its declared "
+        "purpose. You get an answer, not a record; the person sees that you asked.",
+        "作为{organisation}，您只能就获准的问题、按声明的目的查询。您得到的是答案而非档案；本人可"
+        "以看到您的查询。",
+    ),
+    "verifier.grant": ("Question and purpose", "查询事项与目的"),
+    "verifier.grant.hint": ("(your grants)", "（您获准的事项）"),
+    "verifier.ask": ("Ask", "查询"),
+    "verifier.answer": ("Answer", "答复"),
+    "verifier.eligible": ("eligible", "符合条件"),
+    "verifier.not_eligible": ("not eligible", "不符合条件"),
+    "verifier.policy": ("Question", "查询事项"),
+    "verifier.purpose": ("Purpose", "目的"),
+    "verifier.reasons": ("Requirements not met", "未满足的条件"),
+    "verifier.requirement": ("Requirement", "条件"),
+    "verifier.wanted": ("Wanted", "要求"),
+    "verifier.actual": ("Actual", "实际"),
+    "requirement.min_grade": ("minimum grade", "最低等级"),
+    "requirement.not_blacklisted": ("not on the blacklist", "未列入失信名单"),
+    "verifier.notice_sent": (
+        "The person has been sent a notice of this answer and may contest it.",
+        "已向本人发送此结果的通知，本人可提出申诉。",
+    ),
+    "verifier.logged": (
+        "This question and its purpose are in the person's access log.",
+        "此次查询及其目的已记入本人的查阅日志。",
+    ),
+    "verifier.refused": ("The question was not answered", "查询未获答复"),
+    "verifier.no_consent": ("No consent: the person has not agreed", "未获授权：本人未同意"),
+    "verifier.no_consent.text": (
+        "This person has not given your organisation consent to check them for this purpose, and "
+        "the question is not one the law makes mandatory. Ask the person to grant consent in "
+        "their portal. This refused attempt is in their access log.",
+        "此人未授权贵机构为此目的查询其信用，且该查询不属于法定必须的查询。请本人在居民门户中作出"
+        "授权。此次被拒绝的查询已记入本人的查阅日志。",
+    ),
+    "verifier.pick_grant": ("Choose one of your questions.", "请选择您获准的查询事项。"),
+    "verifier.rate_limited": (
+        "This account may ask {n} questions a minute. Wait a minute and ask again.",
+        "本账户每分钟最多查询{n}次，请稍候再试。",
+    ),
+}
+
+OFFICE: dict[str, tuple[str, str]] = {
+    "dashboard.title": ("Dashboard", "统计概览"),
+    "dashboard.as_of": (
+        "As of {day}, catalogue version {version}.",
+        "截至 {day}，目录版本 {version}。",
+    ),
+    "dashboard.grades": ("Residents by grade", "各等级人数"),
+    "dashboard.grades.alt": (
+        "Bar chart of residents by grade, best to worst: {grades}. On the blacklist: "
+        "{blacklisted}.",
+        "各等级人数柱状图（由高到低）：{grades}。列入失信名单：{blacklisted}。",
+    ),
+    "dashboard.grades.caption": (
+        "{people} residents; {blacklisted} on the blacklist (they also hold a grade).",
+        "居民{people}人；{blacklisted}人列入失信名单（同时持有等级）。",
+    ),
+    "dashboard.grades.table": ("Residents by grade", "各等级人数"),
+    "dashboard.people": ("Residents", "人数"),
+    "dashboard.share": ("Share", "占比"),
+    "dashboard.entries": ("Entries per agency over time", "各报送单位记录数随时间变化"),
+    "dashboard.entries.alt": (
+        "Stacked bar chart of entries per month over {months} months, {total} entries in all, by "
+        "reporting agency: {leaders}.",
+        "按月堆叠柱状图，共{months}个月、{total}条记录，按报送单位：{leaders}。",
+    ),
+    "dashboard.entries.caption": (
+        "{total} entries; the last {months} months by month of occurrence.",
+        "共{total}条记录；按发生月份显示最近{months}个月。",
+    ),
+    "dashboard.entries.table": ("Entries per month by agency", "各报送单位每月记录数"),
+    "dashboard.month": ("Month", "月份"),
+    "dashboard.by_agency": ("Entries by agency", "各报送单位记录数"),
+    "dashboard.by_agency.caption": ("All entries so far: {total}", "迄今全部记录：{total}条"),
+    "dashboard.entries_count": ("Entries", "记录数"),
+    "audit.title": ("Access log", "查阅日志"),
+    "audit.intro": (
+        "Search who read whose record. Your search is itself logged for each person it shows.",
+        "查询谁查阅了谁的记录。您的查询本身也会记入所显示人员的查阅日志。",
+    ),
+    "audit.actor": ("Account", "账户"),
+    "audit.any": ("any", "全部"),
+    "audit.since": ("From (date)", "起始日期"),
+    "audit.until": ("To (date, inclusive)", "截止日期（含）"),
+    "audit.search": ("Search", "查询"),
+    "audit.results": ("Results ({n})", "查询结果（{n}条）"),
+    "audit.caption": ("Reads, newest first", "查阅记录，最新在前"),
+    "catalogue.title": ("The catalogue", "积分目录"),
+    "catalogue.intro": (
+        "The published rules: every rule with its points, how long it counts, its effects, who "
+        "may report it and its legal basis. No secret rules.",
+        "公开的规则：每条规则的分值、计分期限、效果、报送单位及法律依据。没有秘密规则。",
+    ),
+    "catalogue.version": ("Version", "版本"),
+    "catalogue.show": ("Show", "显示"),
+    "catalogue.in_force": ("in force", "现行"),
+    "catalogue.effective_from": ("from {day}", "自 {day} 起"),
+    "catalogue.version_heading": (
+        "Version {version}, in force from {day}",
+        "版本 {version}，自 {day} 起施行",
+    ),
+    "catalogue.base_score": ("Base score: {base}", "基础分：{base}"),
+    "catalogue.grades": ("Grades", "等级"),
+    "catalogue.grades.caption": ("Grades and their lowest score", "等级及最低分"),
+    "catalogue.min": ("From score", "最低分"),
+    "catalogue.below": ("below the others", "低于以上各档"),
+    "catalogue.policies": ("Policies", "政策"),
+    "catalogue.policies.caption": (
+        "Questions verifiers may ask ({n})",
+        "核查方可查询的事项（{n}项）",
+    ),
+    "catalogue.code": ("Code", "代码"),
+    "catalogue.rule_title": ("Title", "名称"),
+    "catalogue.requires": ("Requires", "条件"),
+    "catalogue.requires.min_grade": ("grade {grade} or better", "等级不低于 {grade}"),
+    "catalogue.requires.not_blacklisted": ("not on the blacklist", "未列入失信名单"),
+    "catalogue.requires.nothing": ("nothing", "无"),
+    "catalogue.mandated": ("Mandatory (no consent needed)", "法定必须（无需授权）"),
+    "catalogue.agencies": ("Reporting agencies", "报送单位"),
+    "catalogue.agencies.caption": ("Agencies ({n})", "报送单位（{n}个）"),
+    "catalogue.agency_name": ("Name", "名称"),
+    "catalogue.rules": ("Rules", "规则"),
+    "catalogue.rules.caption": ("Rules ({n})", "规则（{n}条）"),
+    "catalogue.counts_for": ("Counts for", "计分期限"),
+    "catalogue.effects": ("Effects", "效果"),
+    "catalogue.reporters": ("Reported by", "报送单位"),
+    "catalogue.legal_basis": ("Legal basis", "法律依据"),
+    "catalogue.blacklist_for": ("blacklisted for {period}", "列入失信名单 {period}"),
+    "catalogue.yearly_cap": ("at most {n} points a year", "每年最多{n}分"),
+    "catalogue.repaired_by": ("repaired by {rule}", "可由 {rule} 修复"),
+    "catalogue.public_servants_only": ("public servants only", "仅适用于公职人员"),
+    "catalogue.none": ("No catalogue is loaded.", "尚未载入积分目录。"),
+    "check.title": ("How to check a statement", "如何核验信用积分明细"),
+    "check.result": ("Result", "核验结果"),
+    "check.valid": ("VALID", "有效"),
+    "check.refused": ("REFUSED", "拒绝"),
+    "check.signed_by": ("Signed with key", "签名密钥"),
+    "check.signed_at": ("Signed at", "签名时间"),
+    "check.fact.as_of": ("As of", "截至"),
+    "check.fact.score": ("Score", "积分"),
+    "check.fact.grade": ("Grade", "等级"),
+    "check.fact.blacklisted": ("On the blacklist", "列入失信名单"),
+    "check.fact.policy": ("Question", "查询事项"),
+    "check.fact.eligible": ("Eligible", "符合条件"),
+    "check.fact.purpose": ("Purpose", "目的"),
+    "check.pdf.title": ("Check a PDF statement", "核验PDF明细"),
+    "check.pdf.file": ("The statement (PDF file)", "明细文件（PDF）"),
+    "check.qr.title": ("Check the QR code of a printed statement", "核验纸质明细上的二维码"),
+    "check.qr.token": ("Text of the QR code", "二维码内容"),
+    "check.qr.hint": ("(starts with SCS1.)", "（以 SCS1. 开头）"),
+    "check.submit": ("Check", "核验"),
+    "check.nothing": (
+        "Upload a PDF or paste the QR code's text.",
+        "请上传PDF文件或粘贴二维码内容。",
+    ),
+}

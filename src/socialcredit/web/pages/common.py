@@ -1,0 +1,104 @@
+"""What the page modules share: the account, settings, confirmations, the signed PDF."""
+
+import tempfile
+from pathlib import Path
+
+from fastapi import Request
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from socialcredit.api.errors import status_of
+from socialcredit.domain.errors import SocialCreditError
+from socialcredit.services.models import Statement
+from socialcredit.services.registry import Registry
+from socialcredit.services.users import User
+from socialcredit.settings import Settings
+from socialcredit.web.forms import uploads
+from socialcredit.web.i18n import Translator
+from socialcredit.web.messages import MESSAGES
+from socialcredit.web.render import language_of, viewer_of
+
+__all__ = [
+    "DONE",
+    "account",
+    "done_message",
+    "error_status",
+    "read_attachments",
+    "settings_of",
+    "signed_pdf",
+    "translator",
+]
+
+# Confirmations a page shows after a form succeeded (redirect-after-POST: ``?done=KEY``).
+DONE = frozenset(
+    {
+        "contest-opened",
+        "decided",
+        "swept",
+        "answered",
+        "consent-granted",
+        "consent-revoked",
+        "consent-unchanged",
+    }
+)
+
+
+def account(request: Request) -> User:
+    """The logged-in account of a page that requires one (the authorisation dependency ran)."""
+    user = viewer_of(request).user
+    if user is None:  # a wiring mistake: the page's access entry is public
+        raise RuntimeError(f"{request.url.path} needs an account but none was authenticated")
+    return user
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def translator(request: Request) -> Translator:
+    return Translator(language_of(request)[0])
+
+
+def done_message(request: Request, done: str) -> str:
+    """The confirmation named by ``?done=``, translated; anything else shows nothing."""
+    key = f"done.{done}"
+    return translator(request)(key) if done in DONE and key in MESSAGES else ""
+
+
+def error_status(error: SocialCreditError) -> int:
+    """The HTTP status of a service's refusal, as the API gives it."""
+    return status_of(error)
+
+
+async def read_attachments(
+    form: FormData, name: str, limit: int
+) -> tuple[tuple[str, str, bytes], ...]:
+    """(file name, type, content) of each uploaded file; each read to at most ``limit + 1``
+    bytes, so that the service sees one that is too large and refuses it by name."""
+    found = []
+    for upload in uploads(form, name):
+        content = await upload.read(limit + 1)
+        filename = Path(upload.filename or "attachment").name[:255]
+        found.append((filename, upload.content_type or "application/octet-stream", content))
+    return tuple(found)
+
+
+def signed_pdf(registry: Registry, statement: Statement) -> Response:
+    """The printed statement as a download: signed, with its QR code (as ``statement --pdf``)."""
+    from socialcredit.reports.pdf import render_statement_pdf  # WeasyPrint: loaded on use
+    from socialcredit.services.signed_statements import sign_statement
+
+    signed = sign_statement(registry, statement)
+    with tempfile.TemporaryDirectory(prefix="socialcredit-pdf-") as folder:
+        path = render_statement_pdf(statement, Path(folder) / "statement.pdf", signed)
+        content = path.read_bytes()
+    name = f"statement-{statement.id}-{statement.as_of.isoformat()}.pdf"
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )

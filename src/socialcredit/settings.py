@@ -37,6 +37,7 @@ class Settings:
     api_max_page_size: int = 500
     verifier_checks_per_minute: int = 20
     token_cache_seconds: int = 30
+    catalogue_recheck_ms: int = 2000
     session_minutes: int = 480
     archive_after_days: int = 1825
     archive_batch_rows: int = 5000
@@ -97,6 +98,9 @@ SETTING_HELP: Mapping[str, str] = {
     "server process (429 with Retry-After beyond it), so that nobody can screen the population.",
     "token_cache_seconds": "How long a verified API token is trusted from memory before its "
     "account is read again; bounds how late another process sees a revocation (0: never cache).",
+    "catalogue_recheck_ms": "How stale a process's view of the loaded catalogue versions may "
+    "be: a version loaded by another process (a second server worker, the CLI) is seen within "
+    "this many milliseconds (0: look on every read). A load in the same process is seen at once.",
     "session_minutes": "Lifetime of a portal login session (cookie), in minutes.",
     "archive_after_days": "Days after an entry stops counting and blacklisting (and after its "
     "last contest step) when its personal details (evidence, contest grounds, attachments) are "
@@ -136,6 +140,7 @@ _BOUNDS = {
     "api_max_page_size": (1, 10_000),
     "verifier_checks_per_minute": (1, 1_000_000),
     "token_cache_seconds": (0, 3600),
+    "catalogue_recheck_ms": (0, 600_000),
     "session_minutes": (5, 10_080),
     "archive_after_days": (1, 36_500),
     "archive_batch_rows": (1, 10_000),

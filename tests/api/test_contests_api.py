@@ -130,6 +130,7 @@ def test_refusals_have_their_codes(town: Town):
     assert_error(town.post(CONTESTS, "resident", json=body), 403, "not-your-record")
     unknown = {**body, "event_id": "NOPE"}
     assert_error(town.post(CONTESTS, "clerk", json=unknown), 404, "unknown-entry")
+    assert_error(town.post(CONTESTS, "resident", json=unknown), 403, "not-your-record")
     assert_error(town.post(CONTESTS, "clerk", json={**body, "grounds": "  "}), 422)
     assert town.post(CONTESTS, "clerk", json=body).status_code == 200
     assert_error(town.post(CONTESTS, "clerk", json=body), 409, "not-contestable")

@@ -1,5 +1,6 @@
 """The catalogue (public), the statistics (admin, auditor) and the health check."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.api.conftest import API, Town
@@ -66,8 +67,12 @@ def test_the_openapi_document(town: Town):
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
 
 
-def test_a_catalogue_loaded_by_another_process_is_picked_up(town: Town, tmp_path: Path):
-    """Nothing to restart: the registry notices a new stored version on its next read."""
+def test_a_catalogue_loaded_by_another_process_is_picked_up(
+    make_town: Callable[..., Town], tmp_path: Path
+):
+    """Nothing to restart: with no recheck delay the registry notices a new stored version on
+    its next read (by default within ``catalogue_recheck_ms``)."""
+    town = make_town(catalogue_recheck_ms=0)
     from socialcredit.services.catalogue import load_catalogue
     from socialcredit.services.registry import Registry
 

@@ -85,7 +85,9 @@ def _others(folder: Path, zhang_jian: str) -> tuple[str, str]:
     return chosen[0], chosen[1]
 
 
-def _accounts(url: str, zhang_jian: str, upload_person: str, contest_person: str) -> dict[str, Account]:
+def _accounts(
+    url: str, zhang_jian: str, upload_person: str, contest_person: str
+) -> dict[str, Account]:
     """One account per part of the story, made by the users service (production hashing)."""
     registry = Registry.open(url, load_settings({}, now=NOW))
     try:
@@ -177,11 +179,14 @@ def chromium() -> Iterator[Any]:
 
 @pytest.fixture
 def new_page(chromium: Any, town: Town) -> Iterator[Any]:
-    """``new_page()``: a page in a fresh browser context (no cookies), English by default."""
+    """``new_page(locale, **context options)``: a page in a fresh browser context (no
+    cookies), English by default."""
     contexts: list[Any] = []
 
-    def make(locale: str = "en-GB") -> Any:
-        context = chromium.new_context(base_url=town.base, locale=locale, accept_downloads=True)
+    def make(locale: str = "en-GB", **options: Any) -> Any:
+        context = chromium.new_context(
+            base_url=town.base, locale=locale, accept_downloads=True, **options
+        )
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context.new_page()

@@ -93,7 +93,9 @@ def test_an_agency_upload_shows_up_in_the_statement(town: Town, new_page: Any, t
     page.get_by_role("navigation").get_by_role("link", name="Upload events").click()
     page.get_by_label("Events file").set_input_files(str(events))
     page.get_by_role("button", name="Upload and import").click()
-    counts = {key: page.get_by_test_id(key).inner_text() for key in ("submitted", "accepted", "rejected")}
+    counts = {
+        key: page.get_by_test_id(key).inner_text() for key in ("submitted", "accepted", "rejected")
+    }
     assert counts == {"submitted": "2", "accepted": "1", "rejected": "1"}
     with page.expect_download() as download:
         page.get_by_role("link", name="Download the rejects file (CSV)").click()
@@ -178,3 +180,14 @@ def rendered_with(page: Any, element: Any) -> list[str]:
     node = session.send("DOM.querySelector", {"nodeId": root, "selector": "[data-font-probe]"})
     fonts = session.send("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]})["fonts"]
     return sorted({font["familyName"] for font in fonts})
+
+
+def test_the_pages_fit_a_phone(town: Town, new_page: Any):
+    """On a 360 px wide phone nothing runs off the side: wide tables scroll in their box."""
+    page = new_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    log_in(page, town, "clerk")
+    for path in (f"/clerk/people/{town.zhang_jian}", "/clerk/contests", "/catalogue", "/"):
+        page.goto(path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (path, overflow)
+    assert page.get_by_role("heading", level=1).is_visible()

@@ -80,8 +80,12 @@ PAGE_REQUESTS: dict[tuple[str, str], Call] = {
     ),
     ("GET", "/clerk/contests"): Call(),
     ("POST", "/clerk/contests/decide"): Call(
-        data={"agency": "traffic-police", "event_id": "TP-1", "decision": "upheld",
-              "reason": "the camera shows him"},
+        data={
+            "agency": "traffic-police",
+            "event_id": "TP-1",
+            "decision": "upheld",
+            "reason": "the camera shows him",
+        },
         setup=_verified,
     ),  # fmt: skip
     ("POST", "/clerk/contests/sweep"): Call(data={}),

@@ -2,6 +2,7 @@
 the document language, one h1 and headings in order, a skip link to the main part, a label
 for every field, alt text on every image, captions on tables, and a viewport for phones."""
 
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -109,7 +110,11 @@ def test_every_page_has_the_basics(portal: Portal, lang: str):
     for role_or_anon in (ANON, "clerk"):  # the login form and an error page too
         client = portal.client(role_or_anon)
         check_page(client.get("/login").text, "/login", "en" if lang == "en" else "zh-Hans")
-        check_page(client.get("/nope", headers={"accept": "text/html"}).text, "404", "en" if lang == "en" else "zh-Hans")
+        check_page(
+            client.get("/nope", headers={"accept": "text/html"}).text,
+            "404",
+            "en" if lang == "en" else "zh-Hans",
+        )
 
 
 def test_the_checker_finds_what_it_should():
@@ -129,3 +134,34 @@ def test_the_checker_finds_what_it_should():
     ):
         with pytest.raises(AssertionError):
             check_page(bad, "bad", "en")
+
+
+def _luminance(colour: str) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(red) + 0.7152 * channel(green) + 0.0722 * channel(blue)
+
+
+def contrast(one: str, two: str) -> float:
+    light, dark = sorted((_luminance(one), _luminance(two)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_text_colours_have_sufficient_contrast():
+    """WCAG AA (4.5:1) for every text colour of the stylesheet on the background it is used on."""
+    from pathlib import Path
+
+    css = (Path(__file__).parents[2] / "src/socialcredit/web/static/portal.css").read_text()
+    colours = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-f]{6})", css))
+    pairs = [
+        ("ink", "paper"), ("muted", "paper"), ("accent", "paper"), ("accent-ink", "accent"),
+        ("good", "paper"), ("bad", "paper"), ("warn-ink", "warn-bg"), ("ink", "band"),
+        ("muted", "band"), ("accent", "band"),
+    ]  # fmt: skip
+    for text, background in pairs:
+        ratio = contrast(colours[text], colours[background])
+        assert ratio >= 4.5, (text, background, round(ratio, 2))
+    assert round(contrast("#ffffff", "#000000"), 1) == 21.0

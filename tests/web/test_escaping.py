@@ -24,12 +24,18 @@ def assert_escaped(html: str) -> None:
 
 
 def test_user_provided_text_is_escaped_everywhere(portal: Portal, tmp_path):
-    people = write_csv(tmp_path / "p.csv", PEOPLE_HEADER, [f'{MALLORY},"{EVIL.replace(chr(34), chr(34) * 2)}",{EVIL.replace(chr(34), "")},false'])
+    people = write_csv(
+        tmp_path / "p.csv",
+        PEOPLE_HEADER,
+        [f'{MALLORY},"{EVIL.replace(chr(34), chr(34) * 2)}",{EVIL.replace(chr(34), "")},false'],
+    )
     assert import_people(portal.registry, people).added == 1
     events = write_csv(
         tmp_path / "e.csv",
         EVENTS_HEADER,
-        [f'traffic-police,EVIL-1,{MALLORY},TRAFFIC-RED-LIGHT,{recent(2)},"{EVIL.replace(chr(34), chr(34) * 2)}"'],
+        [
+            f'traffic-police,EVIL-1,{MALLORY},TRAFFIC-RED-LIGHT,{recent(2)},"{EVIL.replace(chr(34), chr(34) * 2)}"'
+        ],
     )
     assert import_events(portal.registry, events).accepted == 1
     clerk = portal.client("clerk").get(f"/clerk/people/{MALLORY}")

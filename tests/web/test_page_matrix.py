@@ -7,6 +7,8 @@ Anonymous visitors of a page that needs an account are sent to the login form; a
 another role gets the HTML error page with 403.
 """
 
+from pathlib import Path
+
 import pytest
 from tests.web.conftest import ANON, ROLES, Portal
 from tests.web.pages import PAGE_REQUESTS, call
@@ -123,3 +125,13 @@ def test_the_api_keeps_its_json_errors_beside_the_pages(portal: Portal):
     page = client.get("/nope", headers=browserish)
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert client.get("/nope").json()["error"]["code"] == "not-found"  # no HTML asked for
+
+
+def test_every_page_is_documented():
+    """docs/portal.md lists every page a person opens (not the stylesheet, images, switch)."""
+    text = (Path(__file__).parents[2] / "docs" / "portal.md").read_text(encoding="utf-8")
+    plumbing = ("/static/", "/language", "/admin/plots/", "/agency/rejects/", "/clerk/contests/")
+    for method, path in PAGE_ACCESS:
+        if method == "GET" and not path.startswith(plumbing):
+            shown = path.replace("{person_id}", "{id}")
+            assert f"`{shown}" in text, f"{path} is not in docs/portal.md"

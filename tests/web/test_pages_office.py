@@ -43,7 +43,10 @@ def test_an_agency_uploads_events_and_downloads_its_rejects(portal: Portal):
     assert rejects.status_code == 200 and rejects.headers["content-type"].startswith("text/csv")
     lines = rejects.text.splitlines()
     assert lines[0] == "row,reason,message,agency,event_id,person_id,rule,occurred_on,evidence"
-    assert [line.split(",")[:2] for line in lines[1:]] == [["3", "not-your-agency"], ["4", "invalid-person-id"]]
+    assert [line.split(",")[:2] for line in lines[1:]] == [
+        ["3", "not-your-agency"],
+        ["4", "invalid-person-id"],
+    ]
     # Only the account that uploaded may download them.
     other = users.add_user(portal.registry, "traffic-desk-2", "agency", agency="traffic-police")
     client = browser(portal.app)

@@ -17,7 +17,9 @@ from socialcredit.services.access import LOCAL, list_access
 
 def test_the_clerk_finds_a_person_and_the_look_is_logged_with_its_purpose(portal: Portal):
     clerk = portal.client("clerk")
-    found = clerk.get("/clerk", params={"person_id": f" {ZHANG_JIAN.lower()} ", "purpose": "tax audit"})
+    found = clerk.get(
+        "/clerk", params={"person_id": f" {ZHANG_JIAN.lower()} ", "purpose": "tax audit"}
+    )
     assert found.status_code == 303
     assert found.headers["location"] == f"/clerk/people/{ZHANG_JIAN}?purpose=tax+audit"
     page = text_of(clerk.get(found.headers["location"]).text)
@@ -87,7 +89,9 @@ def test_a_check_without_consent_is_refused_plainly(portal: Portal):
 
 def test_verifiers_are_rate_limited_on_the_pages_too(make_portal):
     portal = make_portal(verifier_checks_per_minute=2)
-    answers = [post(portal, "verifier", "/verifier", grant="0", person_id=ZHANG_JIAN) for _ in range(3)]
+    answers = [
+        post(portal, "verifier", "/verifier", grant="0", person_id=ZHANG_JIAN) for _ in range(3)
+    ]
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert "2 questions a minute" in answers[-1].text
 
@@ -102,11 +106,17 @@ def test_the_resident_sees_who_checked_them_and_why(portal: Portal):
 def test_notices_and_consents_of_the_resident(portal: Portal):
     notices = text_of(portal.client("resident").get("/me/notices").text)
     assert "New entry TRAFFIC-RED-LIGHT from traffic-police" in notices
-    granted = post(portal, "resident", "/me/consents/grant", organisation="Weihai Bank", purpose="loan")
+    granted = post(
+        portal, "resident", "/me/consents/grant", organisation="Weihai Bank", purpose="loan"
+    )
     assert granted.headers["location"] == "/me/consents?done=consent-granted"
-    again = post(portal, "resident", "/me/consents/grant", organisation="Weihai  Bank", purpose="loan")
+    again = post(
+        portal, "resident", "/me/consents/grant", organisation="Weihai  Bank", purpose="loan"
+    )
     assert again.headers["location"] == "/me/consents?done=consent-unchanged"
-    revoked = post(portal, "resident", "/me/consents/revoke", organisation="Weihai Bank", purpose="loan")
+    revoked = post(
+        portal, "resident", "/me/consents/revoke", organisation="Weihai Bank", purpose="loan"
+    )
     page = text_of(portal.client("resident").get(revoked.headers["location"]).text)
     assert "Consent revoked." in page and "Weihai Bank loan revoked" in page
     never = post(portal, "resident", "/me/consents/revoke", organisation="Nobody", purpose="x")

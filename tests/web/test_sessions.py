@@ -62,7 +62,9 @@ def test_logout_ends_the_session(portal: Portal):
 
 def test_an_expired_session_goes_back_to_the_login_form(portal: Portal):
     client = portal.client("clerk")
-    later = Clock.create("Asia/Shanghai", (portal.registry.clock.now() + timedelta(hours=9)).isoformat())
+    later = Clock.create(
+        "Asia/Shanghai", (portal.registry.clock.now() + timedelta(hours=9)).isoformat()
+    )
     portal.app.state.registry = replace(portal.registry, clock=later)
     answer = client.get("/clerk/contests")
     assert answer.status_code == 303
@@ -94,12 +96,14 @@ def test_login_goes_back_to_the_page_asked_for_and_nowhere_else(portal: Portal):
     assert 'name="next" value="/clerk/contests?x=1"' in form.text
     clerk = portal.accounts["clerk"]
     base = {"csrf_token": csrf_of(form.text), "name": clerk.name, "token": portal.tokens["clerk"]}
-    assert client.post("/login", data={**base, "next": "/clerk/contests?x=1"}).headers[
-        "location"
-    ] == "/clerk/contests?x=1"
+    assert (
+        client.post("/login", data={**base, "next": "/clerk/contests?x=1"}).headers["location"]
+        == "/clerk/contests?x=1"
+    )
     for evil in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"):
         answer = client.post("/login", data={**base, "next": evil})
         assert answer.headers["location"] == "/clerk", evil
-    assert client.get("/language", params={"to": "zh", "next": "//evil.example"}).headers[
-        "location"
-    ] == "/"
+    assert (
+        client.get("/language", params={"to": "zh", "next": "//evil.example"}).headers["location"]
+        == "/"
+    )

@@ -16,11 +16,7 @@ from socialcredit.settings import Settings, load_settings
 from socialcredit.store import repository
 from socialcredit.store.db import Database
 
-__all__ = ["CATALOGUE_RECHECK_S", "Registry"]
-
-# How stale this process's view of the loaded catalogue versions may be: a version loaded by
-# another process (a second server worker, the CLI) is seen within this many seconds.
-CATALOGUE_RECHECK_S = 2.0
+__all__ = ["Registry"]
 
 
 @dataclass
@@ -50,11 +46,13 @@ class Registry:
     def catalogues(self, known_at: datetime | None = None) -> tuple[Catalogue, ...]:
         """Every loaded version by increasing ``effective_from`` (those loaded by ``known_at``).
 
-        Cached; the stored versions are looked at again at most every ``CATALOGUE_RECHECK_S``
-        seconds (another process may load one), and at once after a load in this process.
+        Cached; the stored versions are looked at again at most every
+        ``settings.catalogue_recheck_ms`` (another process may load one; one query per recheck
+        instead of one per request), and at once after a load in this process.
         """
         now = time.monotonic()
-        if self._catalogues is not None and now - self._checked_at < CATALOGUE_RECHECK_S:
+        recheck_s = self.settings.catalogue_recheck_ms / 1000
+        if self._catalogues is not None and now - self._checked_at < recheck_s:
             return self._select(known_at)
         with self.database.read() as connection:
             generation = repository.catalogue_generation(connection)

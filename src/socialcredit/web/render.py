@@ -185,20 +185,24 @@ def render(
     viewer = viewer or viewer_of(request)
     session_csrf = "" if viewer.session is None else viewer.session.csrf
     anonymous, new_token = anonymous_token(request) if public_form else ("", False)
-    html = _environment().get_template(template).render(
-        t=t,
-        lang=language,
-        html_lang=i18n.HTML_LANG[language],
-        known=MESSAGES,
-        zone=registry_of(request).clock.zone,
-        viewer=viewer,
-        nav=_nav(t, viewer.user),
-        current=request.url.path,
-        switch=_switch(request, language, viewer.user),
-        title=t(title),
-        csrf=anonymous if public_form else session_csrf,
-        session_csrf=session_csrf,
-        **context,
+    html = (
+        _environment()
+        .get_template(template)
+        .render(
+            t=t,
+            lang=language,
+            html_lang=i18n.HTML_LANG[language],
+            known=MESSAGES,
+            zone=registry_of(request).clock.zone,
+            viewer=viewer,
+            nav=_nav(t, viewer.user),
+            current=request.url.path,
+            switch=_switch(request, language, viewer.user),
+            title=t(title),
+            csrf=anonymous if public_form else session_csrf,
+            session_csrf=session_csrf,
+            **context,
+        )
     )
     response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
     if chosen:

@@ -26,6 +26,7 @@ from socialcredit.api.errors import ApiError
 from socialcredit.api.pagination import decode_cursor, encode_cursor, page_size
 from socialcredit.api.params import Cursor, DeclaredPurpose, Limit, purpose_or
 from socialcredit.api.schemas import Page
+from socialcredit.domain.errors import NotFoundError
 from socialcredit.services import contests
 from socialcredit.services.contest_reads import read_contest, read_contests
 from socialcredit.services.users import User
@@ -62,14 +63,22 @@ def _refuse_other_agency(user: User, agency: str) -> None:
 
 @router.post("", response_model=ContestOut, summary="Contest an entry (it becomes 'contested')")
 def post_contest(body: ContestIn, registry: RegistryDep, user: CurrentUser) -> dict[str, Any]:
-    view = contests.open_contest(
-        registry,
-        body.agency,
-        body.event_id,
-        grounds=body.grounds,
-        actor=user.actor(),
-        attachments=_decoded(body.attachments),
-    )
+    try:
+        view = contests.open_contest(
+            registry,
+            body.agency,
+            body.event_id,
+            grounds=body.grounds,
+            actor=user.actor(),
+            attachments=_decoded(body.attachments),
+        )
+    except NotFoundError:
+        if user.role != "resident":
+            raise
+        # As for someone else's entry: a resident learns nothing about entries not theirs.
+        raise ApiError(
+            403, "not-your-record", "a resident may contest only their own entries"
+        ) from None
     return view.as_dict()
 
 

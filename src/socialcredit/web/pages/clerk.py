@@ -106,8 +106,7 @@ def _person_page(
         error=error,
         pdf_href=f"/clerk/people/{statement.id}/statement.pdf?" + urlencode({"purpose": purpose}),
         contestable=contestable_entries(view),
-        contest_action=f"/clerk/people/{statement.id}/contests?"
-        + urlencode({"purpose": purpose}),
+        contest_action=f"/clerk/people/{statement.id}/contests?" + urlencode({"purpose": purpose}),
         contest_days=settings.contest_answer_days,
         max_attachments=settings.max_attachments,
         max_attachment_size=f"{settings.max_attachment_bytes // (1024 * 1024)} MiB",
@@ -135,9 +134,7 @@ async def open_for_person(request: Request, person_id: str, purpose: str = "") -
     registry = registry_of(request)
     entry = parse_entry_key(field(form, "entry", limit=5000))
     grounds = field(form, "grounds", limit=GROUNDS_CHARS_MAX)
-    attachments = await read_attachments(
-        form, "attachment", registry.settings.max_attachment_bytes
-    )
+    attachments = await read_attachments(form, "attachment", registry.settings.max_attachment_bytes)
     actor = account(request).actor()
     try:
         if entry is None:

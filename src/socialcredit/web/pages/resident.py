@@ -134,9 +134,7 @@ async def contest_entry(request: Request) -> Response:
     registry = registry_of(request)
     entry = parse_entry_key(field(form, "entry", limit=5000))
     grounds = field(form, "grounds", limit=GROUNDS_CHARS_MAX)
-    attachments = await read_attachments(
-        form, "attachment", registry.settings.max_attachment_bytes
-    )
+    attachments = await read_attachments(form, "attachment", registry.settings.max_attachment_bytes)
     actor = account(request).actor()
     try:
         if entry is None:
@@ -156,9 +154,7 @@ def _consents_page(
 ) -> HTMLResponse:
     registry = registry_of(request)
     user, person_id = _own(request)
-    consents = consent.list_consents(
-        registry, person_id, actor=user.actor(), purpose=OWN_RECORD
-    )
+    consents = consent.list_consents(registry, person_id, actor=user.actor(), purpose=OWN_RECORD)
     return render(
         request,
         "consents.html",

@@ -74,3 +74,31 @@ def test_not_eligible_sends_an_adverse_action_notice(town: Registry):
         "management-position",
     )
     assert "contest" in notice.body
+
+
+def test_entry_notices_are_stored_as_facts_and_read_as_letters(town: Registry):
+    """An import stores an entry notice as its facts only; reading writes the same texts out,
+    with the blacklist window, and a merit (positive, no window) gets no notice at all."""
+    from sqlalchemy import select
+
+    from socialcredit.domain.invariant import InvariantViolation
+    from socialcredit.services.notices import entry_notice_text, stored_texts
+    from socialcredit.store.schema import notices
+
+    with town.database.read() as connection:
+        stored = connection.execute(select(notices).where(notices.c.person_id == LI_NA)).one()
+    assert (stored.kind, stored.subject, stored.body) == ("entry", None, None)
+    (notice,) = list_notices(town, LI_NA)
+    assert notice.subject == "New entry PUBLIC-FIGHT from public-security / 新的信用记录"
+    assert "reported event P1 of 2026-07-01 under rule PUBLIC-FIGHT: -30 points" in notice.body
+    assert "blacklisted until 2027-07-01 列入名单至2027-07-01" in notice.body
+    assert "grade no better than" not in notice.body  # PUBLIC-FIGHT caps nothing
+    assert notice.detail is not None and notice.detail["blacklist_until"] == "2027-07-01"
+    assert notice.detail["grade_cap"] is None
+    capped = {**notice.detail, "grade_cap": "C", "blacklist_until": None}
+    _, body = entry_notice_text(capped)
+    assert "grade no better than C while it counts 计分期间等级不高于C" in body
+    assert "blacklisted" not in body and "如有异议" in body
+    # Only entry notices may be stored without their texts: anything else is a bug.
+    with pytest.raises(InvariantViolation, match="only entry notices"):
+        stored_texts("contest", None, None, {"agency": "x"})

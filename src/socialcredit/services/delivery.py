@@ -22,7 +22,7 @@ from socialcredit.domain.catalogue import Catalogue
 from socialcredit.domain.errors import InputError
 from socialcredit.services.access import LOCAL, Actor, record_access
 from socialcredit.services.notice_text import OutgoingNotice
-from socialcredit.services.notices import list_notices
+from socialcredit.services.notices import list_notices, stored_texts
 from socialcredit.services.notifiers import DeliveryError, Notifier, Outcome, opened
 from socialcredit.services.registry import Registry
 from socialcredit.services.standing import OFFICE_ENQUIRY, registered_person_id
@@ -103,22 +103,30 @@ def _outgoing(connection: Connection, ids: list[int]) -> list[OutgoingNotice]:
         people, people.c.id == notices.c.person_id
     )
     rows = {row.id: row for row in connection.execute(query.where(notices.c.id.in_(ids)))}
-    return [
-        OutgoingNotice(
-            id=row.id,
-            person_id=row.person_id,
-            name=row.name,
-            district=row.district,
-            email=row.email,
-            kind=row.kind,
-            entry_id=row.entry_id,
-            subject=row.subject,
-            body=row.body,
-            detail=None if row.detail is None else json.loads(row.detail),
-            recorded_at=row.recorded_at,
-        )
-        for row in (rows[notice_id] for notice_id in ids if notice_id in rows)
-    ]
+    outgoing = []
+    for row in (rows[notice_id] for notice_id in ids if notice_id in rows):
+        detail = None if row.detail is None else json.loads(row.detail)
+        subject, body = stored_texts(row.kind, row.subject, row.body, detail)
+        outgoing.append(_outgoing_notice(row, subject, body, detail))
+    return outgoing
+
+
+def _outgoing_notice(
+    row: Any, subject: str, body: str, detail: dict[str, Any] | None
+) -> OutgoingNotice:
+    return OutgoingNotice(
+        id=row.id,
+        person_id=row.person_id,
+        name=row.name,
+        district=row.district,
+        email=row.email,
+        kind=row.kind,
+        entry_id=row.entry_id,
+        subject=subject,
+        body=body,
+        detail=detail,
+        recorded_at=row.recorded_at,
+    )
 
 
 def _record(registry: Registry, notice: OutgoingNotice, channel: str, outcome: Outcome) -> None:

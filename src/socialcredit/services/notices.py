@@ -12,6 +12,7 @@ listed. Every text is in Chinese and English.
 """
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, select
 
+from socialcredit.domain.invariant import invariant
 from socialcredit.services.registry import Registry
 from socialcredit.store.bulk import insert_rows
 from socialcredit.store.schema import notices
@@ -27,9 +29,11 @@ __all__ = [
     "HOW_TO_CONTEST",
     "NOTICE_COLUMNS",
     "Notice",
+    "entry_notice_text",
     "entry_notices",
     "list_notices",
     "record_notice",
+    "stored_texts",
 ]
 
 NOTICE_COLUMNS = ("person_id", "kind", "entry_id", "subject", "body", "detail", "recorded_at")
@@ -89,79 +93,73 @@ def record_notice(
     insert_rows(connection, "notices", frame, NOTICE_COLUMNS)
 
 
-def _window(frame: pl.DataFrame) -> pl.Expr:
-    blacklist = (
-        pl.when(pl.col("blacklist_until").is_not_null())
-        .then(
-            pl.format(
-                "; blacklisted until {} 列入名单至{}",
-                pl.col("blacklist_until").dt.to_string("%Y-%m-%d"),
-                pl.col("blacklist_until").dt.to_string("%Y-%m-%d"),
-            )
+def entry_notice_text(detail: Mapping[str, Any]) -> tuple[str, str]:
+    """Subject and body of an ``entry`` notice, from its stored facts.
+
+    Imports store an entry notice as its facts only (``detail``): the texts are the same for
+    every notice of a rule and would be most of the bytes written per negative entry. They are
+    written here, on reading, always the same way for the same facts.
+    """
+    agency, event_id, rule = detail["agency"], detail["event_id"], detail["rule"]
+    occurred, until, points = detail["occurred_on"], detail["counts_until"], detail["points"]
+    window = ""
+    if detail.get("blacklist_until"):
+        window += (
+            f"; blacklisted until {detail['blacklist_until']} 列入名单至{detail['blacklist_until']}"
         )
-        .otherwise(pl.lit(""))
+    if detail.get("grade_cap"):
+        cap = detail["grade_cap"]
+        window += f"; grade no better than {cap} while it counts 计分期间等级不高于{cap}"
+    subject = f"New entry {rule} from {agency} / 新的信用记录"
+    body = (
+        f"{agency} reported event {event_id} of {occurred} under rule {rule}: {points} points, "
+        f"counting until {until}{window}.\n"
+        f"{agency}于{occurred}报送事件{event_id}（规则{rule}）：{points}分，计分至{until}。"
+        f"\n\n{HOW_TO_CONTEST}"
     )
-    cap = (
-        pl.when(pl.col("grade_cap").is_not_null())
-        .then(
-            pl.format(
-                "; grade no better than {} while it counts 计分期间等级不高于{}",
-                pl.col("grade_cap"),
-                pl.col("grade_cap"),
-            )
-        )
-        .otherwise(pl.lit(""))
-    )
-    return pl.concat_str([blacklist, cap])
+    return subject, body
+
+
+def stored_texts(
+    kind: str, subject: str | None, body: str | None, detail: Mapping[str, Any] | None
+) -> tuple[str, str]:
+    """The subject and body of a stored notice row, written out if it holds only facts."""
+    if subject is not None and body is not None:
+        return subject, body
+    invariant(kind == "entry" and detail is not None, "only entry notices are stored as facts")
+    assert detail is not None  # for mypy, after the invariant
+    return entry_notice_text(detail)
 
 
 def entry_notices(accepted: pl.DataFrame, recorded_at: datetime) -> pl.DataFrame:
     """Notice rows for accepted entries that cost points, cap the grade or blacklist.
 
     ``accepted`` holds the judged columns (n_agency, n_event_id, n_person_id, n_rule,
-    n_occurred, points, counts_until, blacklist_until, grade_cap, version).
+    n_occurred, points, counts_until, blacklist_until, grade_cap, version). Only the facts are
+    stored; ``entry_notice_text`` writes them out when the notice is read.
     """
     adverse = accepted.filter(
         (pl.col("points") < 0)
         | pl.col("grade_cap").is_not_null()
         | pl.col("blacklist_until").is_not_null()
     )
-    occurred = pl.col("n_occurred").dt.to_string("%Y-%m-%d")
-    until = pl.col("counts_until").dt.to_string("%Y-%m-%d")
     detail = pl.struct(
         agency="n_agency",
         event_id="n_event_id",
         rule="n_rule",
         points="points",
-        occurred_on=occurred,
-        counts_until=until,
+        occurred_on=pl.col("n_occurred").dt.to_string("%Y-%m-%d"),
+        counts_until=pl.col("counts_until").dt.to_string("%Y-%m-%d"),
+        blacklist_until=pl.col("blacklist_until").dt.to_string("%Y-%m-%d"),
+        grade_cap="grade_cap",
         catalogue_version="version",
     ).struct.json_encode()
     return adverse.select(
         person_id="n_person_id",
         kind=pl.lit("entry"),
         entry_id=pl.lit(None, pl.Int64),
-        subject=pl.format(
-            "New entry {} from {} / 新的信用记录", pl.col("n_rule"), pl.col("n_agency")
-        ),
-        body=pl.format(
-            "{} reported event {} of {} under rule {}: {} points, counting until {}{}.\n"
-            "{}于{}报送事件{}（规则{}）：{}分，计分至{}。\n\n{}",
-            pl.col("n_agency"),
-            pl.col("n_event_id"),
-            occurred,
-            pl.col("n_rule"),
-            pl.col("points"),
-            until,
-            _window(adverse),
-            pl.col("n_agency"),
-            occurred,
-            pl.col("n_event_id"),
-            pl.col("n_rule"),
-            pl.col("points"),
-            until,
-            pl.lit(HOW_TO_CONTEST),
-        ),
+        subject=pl.lit(None, pl.String),
+        body=pl.lit(None, pl.String),
         detail=detail,
         recorded_at=pl.lit(recorded_at.replace(tzinfo=None), dtype=pl.Datetime("us")),
     )
@@ -177,15 +175,11 @@ def list_notices(
     query = query.order_by(notices.c.id.desc()).limit(limit)
     with registry.database.read() as connection:
         rows = connection.execute(query).all()
-    return [
-        Notice(
-            row.id,
-            row.person_id,
-            row.kind,
-            row.subject,
-            row.body,
-            None if row.detail is None else json.loads(row.detail),
-            row.recorded_at,
+    listed = []
+    for row in rows:
+        detail = None if row.detail is None else json.loads(row.detail)
+        subject, body = stored_texts(row.kind, row.subject, row.body, detail)
+        listed.append(
+            Notice(row.id, row.person_id, row.kind, subject, body, detail, row.recorded_at)
         )
-        for row in rows
-    ]
+    return listed

@@ -4,6 +4,7 @@
 whether it is there. Both work on SQLite and PostgreSQL alike.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -15,7 +16,14 @@ from sqlalchemy import text
 
 from socialcredit.store.db import Database
 
-__all__ = ["MIGRATION_LOCK", "current_revision", "head_revision", "is_known_revision", "upgrade"]
+__all__ = [
+    "MIGRATION_LOCK",
+    "current_revision",
+    "downgrade",
+    "head_revision",
+    "is_known_revision",
+    "upgrade",
+]
 
 _SCRIPTS = Path(__file__).with_name("migrations")
 # PostgreSQL advisory lock key held while migrating ("migrate" in ASCII), so that several
@@ -51,9 +59,19 @@ def current_revision(database: Database) -> str | None:
 
 def upgrade(database: Database, revision: str = "head") -> None:
     """Run every migration up to ``revision`` in one write transaction."""
+    _run(database, command.upgrade, revision)
+
+
+def downgrade(database: Database, revision: str) -> None:
+    """Undo the migrations after ``revision`` in one write transaction (operators' way back
+    after a failed deploy; not offered by the CLI)."""
+    _run(database, command.downgrade, revision)
+
+
+def _run(database: Database, step: Callable[[Config, str], None], revision: str) -> None:
     config = _config()
     with database.write() as connection:
         if not database.is_sqlite:  # SQLite's write transaction already excludes the others
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        step(config, revision)

@@ -315,8 +315,10 @@ notices = Table(
     Column("person_id", String(18), nullable=False),
     Column("kind", String(24), nullable=False),  # entry | adverse-action | contest
     Column("entry_id", Integer),
-    Column("subject", Text, nullable=False),
-    Column("body", Text, nullable=False),
+    # An entry notice is stored as its facts (detail) only, subject and body NULL: the texts
+    # are written on reading (services.notices.entry_notice_text). Other kinds store all three.
+    Column("subject", Text),
+    Column("body", Text),
     Column("detail", Text),  # JSON
     Column("recorded_at", UTCDateTime, nullable=False),
     Index(None, "person_id", "id"),

@@ -76,25 +76,29 @@ def test_not_eligible_sends_an_adverse_action_notice(town: Registry):
     assert "contest" in notice.body
 
 
-def test_entry_notices_are_stored_as_facts_and_read_as_letters(town: Registry):
-    """An import stores an entry notice as its facts only; reading writes the same texts out,
-    with the blacklist window, and a merit (positive, no window) gets no notice at all."""
+def test_entry_notices_name_their_entry_and_are_read_as_letters(town: Registry):
+    """An import stores an entry notice as a reference to its entry only; reading writes the
+    texts out from the entry, with the blacklist window."""
     from sqlalchemy import select
 
     from socialcredit.domain.invariant import InvariantViolation
     from socialcredit.services.notices import entry_notice_text, stored_texts
-    from socialcredit.store.schema import notices
+    from socialcredit.store.schema import entries, notices
 
     with town.database.read() as connection:
         stored = connection.execute(select(notices).where(notices.c.person_id == LI_NA)).one()
-    assert (stored.kind, stored.subject, stored.body) == ("entry", None, None)
+        entry_id = connection.execute(
+            select(entries.c.id).where(entries.c.event_id == "P1")
+        ).scalar_one()
+    assert (stored.kind, stored.subject, stored.body, stored.detail) == ("entry", None, None, None)
+    assert stored.entry_id == entry_id
     (notice,) = list_notices(town, LI_NA)
     assert notice.subject == "New entry PUBLIC-FIGHT from public-security / 新的信用记录"
     assert "reported event P1 of 2026-07-01 under rule PUBLIC-FIGHT: -30 points" in notice.body
     assert "blacklisted until 2027-07-01 列入名单至2027-07-01" in notice.body
     assert "grade no better than" not in notice.body  # PUBLIC-FIGHT caps nothing
     assert notice.detail is not None and notice.detail["blacklist_until"] == "2027-07-01"
-    assert notice.detail["grade_cap"] is None
+    assert notice.detail["grade_cap"] is None and notice.detail["catalogue_version"]
     capped = {**notice.detail, "grade_cap": "C", "blacklist_until": None}
     _, body = entry_notice_text(capped)
     assert "grade no better than C while it counts 计分期间等级不高于C" in body
@@ -102,3 +106,33 @@ def test_entry_notices_are_stored_as_facts_and_read_as_letters(town: Registry):
     # Only entry notices may be stored without their texts: anything else is a bug.
     with pytest.raises(InvariantViolation, match="only entry notices"):
         stored_texts("contest", None, None, {"agency": "x"})
+
+
+def test_each_adverse_entry_of_a_batch_gets_a_notice_naming_it(
+    make_registry, database_url: str, people_file: Path, tmp_path: Path
+):
+    """Many entries in one batch, some duplicates, some positive: every negative one has one
+    notice with its own entry id, also when the batch had to be settled against the store."""
+    from sqlalchemy import select
+
+    from socialcredit.store.schema import entries, notices
+
+    registry = make_registry(database_url)
+    import_people(registry, people_file)
+    first = [f"traffic-police,T{n},{LI_NA},TRAFFIC-RED-LIGHT,2026-06-{n:02d}," for n in (1, 3)]
+    import_events(registry, write_csv(tmp_path / "a.csv", EVENTS_HEADER, first))
+    rows = [
+        *first,  # duplicates now: the batch is settled against the store
+        *(f"traffic-police,T{n},{ZHANG_JIAN},TRAFFIC-RED-LIGHT,2026-06-{n:02d}," for n in (2, 4)),
+        f"forestry-bureau,F1,{ZHANG_JIAN},WORK-MERIT-ANNUAL,2026-06-05,",
+    ]
+    result = import_events(registry, write_csv(tmp_path / "b.csv", EVENTS_HEADER, rows))
+    assert (result.accepted, result.duplicates) == (3, 2)
+    with registry.database.read() as connection:
+        ids = dict(connection.execute(select(entries.c.event_id, entries.c.id)).all())
+        noticed = connection.execute(select(notices.c.person_id, notices.c.entry_id)).all()
+    assert sorted(noticed) == sorted(
+        [(LI_NA, ids["T1"]), (LI_NA, ids["T3"]), (ZHANG_JIAN, ids["T2"]), (ZHANG_JIAN, ids["T4"])]
+    )
+    texts = {n.detail["event_id"]: n.body for n in list_notices(registry, ZHANG_JIAN) if n.detail}
+    assert set(texts) == {"T2", "T4"} and "2026-06-04" in texts["T4"]

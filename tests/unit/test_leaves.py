@@ -96,3 +96,12 @@ def test_a_new_column_at_its_default_changes_no_leaf():
     assert "points_cut" not in plain[0]
     cut = leaves.encode(ENTRIES, pl.DataFrame([{**row, "points_cut": 2}]), os.urandom(16))
     assert '"points_cut":2' in cut[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(_maybe_text, max_size=20))
+def test_sha256_hex_hashes_each_value_and_keeps_nulls(values: list[str | None]):
+    digests = leaves.sha256_hex(pl.Series("v", values, dtype=pl.String)).to_list()
+    assert digests == [
+        None if value is None else hashlib.sha256(value.encode()).hexdigest() for value in values
+    ]

@@ -12,7 +12,6 @@ run writes no access-log rows: the ``notice_deliveries`` rows are its record, an
 sees them with their notices. Reading a person's notices (``list_notices_for``) is logged.
 """
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +21,12 @@ from socialcredit.domain.catalogue import Catalogue
 from socialcredit.domain.errors import InputError
 from socialcredit.services.access import LOCAL, Actor, record_access
 from socialcredit.services.notice_text import OutgoingNotice
-from socialcredit.services.notices import list_notices, stored_texts
+from socialcredit.services.notices import (
+    entry_facts,
+    list_notices,
+    notice_detail,
+    stored_texts,
+)
 from socialcredit.services.notifiers import DeliveryError, Notifier, Outcome, opened
 from socialcredit.services.registry import Registry
 from socialcredit.services.standing import OFFICE_ENQUIRY, registered_person_id
@@ -103,9 +107,12 @@ def _outgoing(connection: Connection, ids: list[int]) -> list[OutgoingNotice]:
         people, people.c.id == notices.c.person_id
     )
     rows = {row.id: row for row in connection.execute(query.where(notices.c.id.in_(ids)))}
+    facts = entry_facts(
+        connection, (r.entry_id for r in rows.values() if r.detail is None and r.entry_id)
+    )
     outgoing = []
     for row in (rows[notice_id] for notice_id in ids if notice_id in rows):
-        detail = None if row.detail is None else json.loads(row.detail)
+        detail = notice_detail(row.kind, row.detail, row.entry_id, facts)
         subject, body = stored_texts(row.kind, row.subject, row.body, detail)
         outgoing.append(_outgoing_notice(row, subject, body, detail))
     return outgoing

@@ -35,9 +35,9 @@ from socialcredit.services.event_references import (
     reference_checks,
 )
 from socialcredit.services.models import EventImportResult
-from socialcredit.services.notices import NOTICE_COLUMNS, entry_notices
+from socialcredit.services.notices import NOTICE_COLUMNS, adverse_entries, entry_notices
 from socialcredit.services.registry import Registry
-from socialcredit.store import due_process, repository
+from socialcredit.store import due_process, ledger, repository
 from socialcredit.store.bulk import ENTRY_COLUMNS, insert_entries, insert_rows, merge_entries
 
 __all__ = ["RowOutcomes", "import_events", "import_event_frame"]
@@ -205,17 +205,35 @@ def _judge(
 
 
 def _effects(
-    connection: Connection, classified: pl.DataFrame, import_id: int, recorded_at: datetime
+    connection: Connection,
+    classified: pl.DataFrame,
+    mark: int,
+    import_id: int,
+    recorded_at: datetime,
 ) -> None:
     """What accepted entries change besides themselves, in the batch's transaction: the
-    originals they correct or repair, and the notices the persons get."""
+    originals they correct or repair, and the notices the persons get (each naming its entry:
+    the entries inserted since ``mark``)."""
     accepted = classified.filter(pl.col("outcome") == "accepted")
     changes = original_changes(accepted, recorded_at, f"import {import_id}")
     if changes.height:
         due_process.append_entry_changes(connection, changes)
-    notices = entry_notices(accepted, recorded_at)
-    if notices.height:
-        insert_rows(connection, "notices", notices, NOTICE_COLUMNS)
+    adverse = adverse_entries(accepted)
+    if adverse.height == 0:
+        return
+    keys = accepted.select(agency="n_agency", event_id="n_event_id").sort("agency", "event_id")
+    ids = ledger.inserted_ids(connection, "entries", keys, mark)  # the insert's order
+    invariant(ids.height == accepted.height, "every accepted row is a new entry")
+    notices = entry_notices(
+        adverse.join(
+            ids,
+            left_on=["n_agency", "n_event_id"],
+            right_on=["agency", "event_id"],
+            maintain_order="left",  # notices in the file's order
+        ),
+        recorded_at,
+    )
+    insert_rows(connection, "notices", notices, NOTICE_COLUMNS)
 
 
 def _caps(registry: Registry) -> dict[tuple[str, str], int]:
@@ -257,8 +275,9 @@ def import_event_frame(
         judged = _judge(registry, batch, frames, people, bound_agency)
         recorded_at = registry.clock.now()
         with registry.database.write() as connection:
+            mark = ledger.max_id(connection, "entries")
             classified = _write_batch(connection, _Batch(judged, import_id, recorded_at, caps))
-            _effects(connection, classified, import_id, recorded_at)
+            _effects(connection, classified, mark, import_id, recorded_at)
             totals += _record(connection, classified, columns, import_id, recorded_at)
         rejected = classified.filter(pl.col("outcome") == "rejected")
         reasons.update(rejected["reason"].to_list())

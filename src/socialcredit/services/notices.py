@@ -12,7 +12,7 @@ listed. Every text is in Chinese and English.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,14 +23,17 @@ from sqlalchemy import Connection, select
 from socialcredit.domain.invariant import invariant
 from socialcredit.services.registry import Registry
 from socialcredit.store.bulk import insert_rows
-from socialcredit.store.schema import notices
+from socialcredit.store.schema import entries, notices
 
 __all__ = [
     "HOW_TO_CONTEST",
     "NOTICE_COLUMNS",
     "Notice",
+    "adverse_entries",
+    "entry_facts",
     "entry_notice_text",
     "entry_notices",
+    "notice_detail",
     "list_notices",
     "record_notice",
     "stored_texts",
@@ -131,36 +134,78 @@ def stored_texts(
     return entry_notice_text(detail)
 
 
-def entry_notices(accepted: pl.DataFrame, recorded_at: datetime) -> pl.DataFrame:
-    """Notice rows for accepted entries that cost points, cap the grade or blacklist.
+def entry_facts(connection: Connection, entry_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """The facts an entry notice tells, by entry id, read from the entries themselves."""
+    wanted = sorted(set(entry_ids))
+    if not wanted:
+        return {}
+    query = select(
+        entries.c.id,
+        entries.c.agency,
+        entries.c.event_id,
+        entries.c.rule,
+        entries.c.points,
+        entries.c.occurred_on,
+        entries.c.counts_until,
+        entries.c.blacklist_until,
+        entries.c.grade_cap,
+        entries.c.catalogue_version,
+    ).where(entries.c.id.in_(wanted))
+    facts = {}
+    for row in connection.execute(query):
+        facts[row.id] = {
+            "agency": row.agency,
+            "event_id": row.event_id,
+            "rule": row.rule,
+            "points": row.points,
+            "occurred_on": row.occurred_on.isoformat(),
+            "counts_until": row.counts_until.isoformat(),
+            "blacklist_until": None
+            if row.blacklist_until is None
+            else row.blacklist_until.isoformat(),
+            "grade_cap": row.grade_cap,
+            "catalogue_version": row.catalogue_version,
+        }
+    return facts
 
-    ``accepted`` holds the judged columns (n_agency, n_event_id, n_person_id, n_rule,
-    n_occurred, points, counts_until, blacklist_until, grade_cap, version). Only the facts are
-    stored; ``entry_notice_text`` writes them out when the notice is read.
-    """
-    adverse = accepted.filter(
+
+def notice_detail(
+    kind: str, detail: str | None, entry_id: int | None, facts: Mapping[int, dict[str, Any]]
+) -> dict[str, Any] | None:
+    """A stored notice's detail: its own JSON, or for an entry notice stored without one the
+    facts of its entry."""
+    if detail is not None:
+        parsed: dict[str, Any] = json.loads(detail)
+        return parsed
+    if kind == "entry" and entry_id is not None:
+        return facts.get(entry_id)
+    return None
+
+
+def adverse_entries(accepted: pl.DataFrame) -> pl.DataFrame:
+    """The accepted rows a person gets a notice for: they cost points, cap the grade or
+    blacklist."""
+    return accepted.filter(
         (pl.col("points") < 0)
         | pl.col("grade_cap").is_not_null()
         | pl.col("blacklist_until").is_not_null()
     )
-    detail = pl.struct(
-        agency="n_agency",
-        event_id="n_event_id",
-        rule="n_rule",
-        points="points",
-        occurred_on=pl.col("n_occurred").dt.to_string("%Y-%m-%d"),
-        counts_until=pl.col("counts_until").dt.to_string("%Y-%m-%d"),
-        blacklist_until=pl.col("blacklist_until").dt.to_string("%Y-%m-%d"),
-        grade_cap="grade_cap",
-        catalogue_version="version",
-    ).struct.json_encode()
+
+
+def entry_notices(adverse: pl.DataFrame, recorded_at: datetime) -> pl.DataFrame:
+    """Notice rows for new adverse entries (``adverse_entries`` with the entry ``id``).
+
+    A row holds only whom it is for and which entry it is about: the facts are the entry's own
+    columns (``entry_facts``) and the texts are written from them on reading
+    (``entry_notice_text``), so that an import writes a few bytes per notice, not a letter.
+    """
     return adverse.select(
         person_id="n_person_id",
         kind=pl.lit("entry"),
-        entry_id=pl.lit(None, pl.Int64),
+        entry_id=pl.col("id").cast(pl.Int64),
         subject=pl.lit(None, pl.String),
         body=pl.lit(None, pl.String),
-        detail=detail,
+        detail=pl.lit(None, pl.String),
         recorded_at=pl.lit(recorded_at.replace(tzinfo=None), dtype=pl.Datetime("us")),
     )
 
@@ -175,9 +220,12 @@ def list_notices(
     query = query.order_by(notices.c.id.desc()).limit(limit)
     with registry.database.read() as connection:
         rows = connection.execute(query).all()
+        facts = entry_facts(
+            connection, (r.entry_id for r in rows if r.detail is None and r.entry_id)
+        )
     listed = []
     for row in rows:
-        detail = None if row.detail is None else json.loads(row.detail)
+        detail = notice_detail(row.kind, row.detail, row.entry_id, facts)
         subject, body = stored_texts(row.kind, row.subject, row.body, detail)
         listed.append(
             Notice(row.id, row.person_id, row.kind, subject, body, detail, row.recorded_at)

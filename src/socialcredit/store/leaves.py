@@ -210,13 +210,22 @@ def leaf_hashes(inputs: pl.Series) -> list[bytes]:
 
 def sha256_hex(values: pl.Series) -> pl.Series:
     """Hex SHA-256 of each UTF-8 string; null stays null."""
-    if values.len() == 0:
-        return pl.Series(values.name, [], dtype=pl.String)
-    buffer, offsets = _slices(values.fill_null(""))
+    nulls = values.null_count()
+    if values.len() == nulls:  # nothing to hash (e.g. the texts of entry notices)
+        return pl.Series(values.name, [None] * values.len(), dtype=pl.String)
+    present = values.drop_nulls() if nulls else values
+    buffer, offsets = _slices(present)
     sha256 = hashlib.sha256
     digests = [sha256(buffer[a:b]).hexdigest() for a, b in zip(offsets, offsets[1:], strict=False)]
     hexes = pl.Series(values.name, digests, dtype=pl.String)
-    return hexes if not values.null_count() else hexes.zip_with(values.is_not_null(), values)
+    if not nulls:
+        return hexes
+    # Put the digests back where the values were; NULL stays NULL.
+    frame = pl.DataFrame({"present": values.is_not_null()})
+    rank = (pl.col("present").cast(pl.Int64).cum_sum() - 1).clip(0)
+    return frame.select(
+        pl.when(pl.col("present")).then(pl.lit(hexes).gather(rank)).alias(values.name)
+    ).to_series()
 
 
 def fixed_binary(data: bytes, width: int) -> pl.Series:

@@ -43,7 +43,9 @@ __all__ = [
     "begin",
     "enabled",
     "insert_row",
+    "inserted_ids",
     "locate",
+    "max_id",
     "purge_values",
     "record_inserted",
     "record_revocation",
@@ -65,7 +67,8 @@ def _table(name: str) -> Table:
     return schema.metadata.tables[name]
 
 
-def _max_id(connection: Connection, table: str) -> int:
+def max_id(connection: Connection, table: str) -> int:
+    """The largest id of ``table`` (0 when empty): the mark before an insert."""
     return int(connection.execute(select(func.coalesce(func.max(_table(table).c.id), 0))).scalar())
 
 
@@ -78,13 +81,18 @@ def begin(connection: Connection, table: str) -> int | None:
     if table not in LEDGERED or not enabled(connection):
         return None
     load_head(connection, lock=True)
-    return _max_id(connection, table) if leaves.spec(table).numbered else 0
+    return max_id(connection, table) if leaves.spec(table).numbered else 0
 
 
-def _new_ids(connection: Connection, table: str, frame: pl.DataFrame, mark: int) -> pl.DataFrame:
-    """``frame``'s inserted rows with their ids (rows a merge skipped are left out)."""
+def inserted_ids(
+    connection: Connection, table: str, frame: pl.DataFrame, mark: int
+) -> pl.DataFrame:
+    """``frame``'s inserted rows with their ids (rows a merge skipped are left out).
+
+    ``frame`` is in the order it was inserted in; ``mark`` is ``max_id`` before the insert.
+    """
     natural = NATURAL_KEYS.get(table)
-    if connection.dialect.name == "sqlite" and _max_id(connection, table) == mark + frame.height:
+    if connection.dialect.name == "sqlite" and max_id(connection, table) == mark + frame.height:
         # One writer at a time, ids handed out one above the largest: in frame order.
         ids = pl.int_range(mark + 1, mark + 1 + frame.height, eager=True, dtype=pl.Int64)
         return frame.with_columns(id=ids)
@@ -112,7 +120,7 @@ def record_inserted(
     """After inserting ``frame`` into ``table``: one leaf per row inserted since ``mark``."""
     if mark is None or frame.height == 0:
         return 0
-    return append(connection, table, _new_ids(connection, table, frame, mark))
+    return append(connection, table, inserted_ids(connection, table, frame, mark))
 
 
 def _pack_ids(ids: pl.Series) -> bytes:

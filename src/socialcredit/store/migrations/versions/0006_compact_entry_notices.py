@@ -1,7 +1,7 @@
-"""Entry notices are stored as their facts: notices.subject and notices.body may be NULL.
+"""Entry notices are stored as a reference to their entry: notices.subject and body may be NULL.
 
 An import writes one notice per negative entry; its bilingual texts were most of the bytes the
-import wrote. They are now written on reading from the stored facts (``detail``).
+import wrote. They are now written on reading from the entry's own columns (``entry_id``).
 
 Revision ID: 0006
 Revises: 0005
@@ -24,18 +24,20 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Write the texts out from the facts first, so that no row breaks NOT NULL again. (The
+    # Write the texts out from the entries first, so that no row breaks NOT NULL again. (The
     # tamper-evident log then reports these rows as changed: a downgrade is a rewrite.)
-    import json
-
-    from socialcredit.services.notices import entry_notice_text
+    from socialcredit.services.notices import entry_facts, entry_notice_text, notice_detail
 
     connection = op.get_bind()
     rows = connection.execute(
-        sa.text("SELECT id, detail FROM notices WHERE subject IS NULL OR body IS NULL")
+        sa.text(
+            "SELECT id, kind, detail, entry_id FROM notices WHERE subject IS NULL OR body IS NULL"
+        )
     ).all()
-    for notice_id, detail in rows:
-        subject, body = entry_notice_text(json.loads(detail)) if detail else ("", "")
+    facts = entry_facts(connection, (row.entry_id for row in rows if row.entry_id))
+    for notice_id, kind, stored, entry_id in rows:
+        detail = notice_detail(kind, stored, entry_id, facts)
+        subject, body = entry_notice_text(detail) if detail else ("", "")
         connection.execute(
             sa.text("UPDATE notices SET subject = :subject, body = :body WHERE id = :id"),
             {"subject": subject, "body": body, "id": notice_id},

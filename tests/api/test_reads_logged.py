@@ -79,6 +79,14 @@ def test_the_pdf_statement_is_a_logged_read_too(town: Town):
     assert f"statement-{ZHANG_JIAN}" in response.headers["content-disposition"]
     row = town.access_rows(ZHANG_JIAN)[-1]
     assert len(town.access_rows(ZHANG_JIAN)) == before + 1 and row.action == "statement"
+    # The same signed statement as the CLI and the portal print: a bank can check it.
+    answer = town.post(
+        f"{API}/statements/verify",
+        "verifier",
+        files={"file": ("statement.pdf", response.content, "application/pdf")},
+    ).json()
+    assert answer["valid"] is True, answer
+    assert answer["person"]["id"] == ZHANG_JIAN and answer["text"] == "matches"
 
 
 def test_declared_purposes_and_defaults(town: Town):

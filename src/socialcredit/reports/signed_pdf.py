@@ -16,7 +16,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
@@ -30,10 +30,31 @@ from socialcredit.services.signed_statements import (
     SignedStatement,
     check_signed,
     minimal_from_dict,
+    sign_statement,
     statement_from_dict,
 )
 
-__all__ = ["PdfCheck", "minimal_html", "render_minimal_pdf", "verify_statement_pdf"]
+if TYPE_CHECKING:
+    from socialcredit.services.models import Statement
+    from socialcredit.services.registry import Registry
+
+__all__ = [
+    "PdfCheck",
+    "minimal_html",
+    "render_minimal_pdf",
+    "signed_statement_pdf",
+    "verify_statement_pdf",
+]
+
+
+def signed_statement_pdf(registry: "Registry", statement: "Statement") -> bytes:
+    """The printed statement, signed under the latest checkpoint, with its QR code: what the
+    CLI's ``statement --pdf``, the API's ``?format=pdf`` and the portal's download all give."""
+    signed = sign_statement(registry, statement)
+    with tempfile.TemporaryDirectory(prefix="socialcredit-pdf-") as folder:
+        return pdf.render_statement_pdf(
+            statement, Path(folder) / "statement.pdf", signed
+        ).read_bytes()
 
 
 def minimal_html(minimal: Minimal, signed: SignedStatement | None = None) -> str:

@@ -1,8 +1,6 @@
 """A person's record: score, statement (JSON or PDF) and access log. Every read is logged."""
 
-import tempfile
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -14,6 +12,7 @@ from socialcredit.api.schemas import AccessRow, Page, ScoreOut, StatementOut
 from socialcredit.services import standing
 from socialcredit.services.access_history import access_history
 from socialcredit.services.models import Statement
+from socialcredit.services.registry import Registry
 
 __all__ = ["router"]
 
@@ -43,11 +42,11 @@ def get_score(
     return result.as_dict()
 
 
-def _pdf(statement: Statement) -> bytes:
-    from socialcredit.reports.pdf import render_statement_pdf  # WeasyPrint loads on first use
+def _pdf(registry: Registry, statement: Statement) -> bytes:
+    """Signed, with its QR code, as the CLI and the portal print it (docs/ledger.md)."""
+    from socialcredit.reports.signed_pdf import signed_statement_pdf  # WeasyPrint: on first use
 
-    with tempfile.TemporaryDirectory(prefix="socialcredit-pdf-") as folder:
-        return render_statement_pdf(statement, Path(folder) / "statement.pdf").read_bytes()
+    return signed_statement_pdf(registry, statement)
 
 
 @router.get(
@@ -76,7 +75,7 @@ def get_statement(
     if format == "pdf":
         name = f"statement-{result.id}-{result.as_of.isoformat()}.pdf"
         return Response(
-            _pdf(result),
+            _pdf(registry, result),
             media_type="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )

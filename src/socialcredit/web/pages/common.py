@@ -1,6 +1,5 @@
 """What the page modules share: the account, settings, confirmations, the signed PDF."""
 
-import tempfile
 from pathlib import Path
 
 from fastapi import Request
@@ -86,13 +85,9 @@ async def read_attachments(
 
 def signed_pdf(registry: Registry, statement: Statement) -> Response:
     """The printed statement as a download: signed, with its QR code (as ``statement --pdf``)."""
-    from socialcredit.reports.pdf import render_statement_pdf  # WeasyPrint: loaded on use
-    from socialcredit.services.signed_statements import sign_statement
+    from socialcredit.reports.signed_pdf import signed_statement_pdf  # WeasyPrint: loaded on use
 
-    signed = sign_statement(registry, statement)
-    with tempfile.TemporaryDirectory(prefix="socialcredit-pdf-") as folder:
-        path = render_statement_pdf(statement, Path(folder) / "statement.pdf", signed)
-        content = path.read_bytes()
+    content = signed_statement_pdf(registry, statement)
     name = f"statement-{statement.id}-{statement.as_of.isoformat()}.pdf"
     return Response(
         content,

@@ -136,3 +136,38 @@ def test_each_adverse_entry_of_a_batch_gets_a_notice_naming_it(
     )
     texts = {n.detail["event_id"]: n.body for n in list_notices(registry, ZHANG_JIAN) if n.detail}
     assert set(texts) == {"T2", "T4"} and "2026-06-04" in texts["T4"]
+
+
+def test_a_person_sees_their_own_notices_of_every_kind_newest_first_and_no_one_elses(
+    town: Registry, tmp_path: Path
+):
+    """Entry notices are found through the person's entries, the others by person: together,
+    newest first, paged, and never another person's (both indexes, both databases)."""
+    grant_consent(town, LI_NA, "Forestry Bureau", "hiring", CLERK)
+    standing.check(town, LI_NA, "management-position", purpose="hiring", actor=BUREAU)
+    later = [
+        f"traffic-police,T9,{ZHANG_JIAN},TRAFFIC-RED-LIGHT,2026-07-02,",
+        f"traffic-police,T8,{LI_NA},TRAFFIC-RED-LIGHT,2026-07-03,",
+    ]
+    import_events(town, write_csv(tmp_path / "later.csv", EVENTS_HEADER, later))
+    li_na = list_notices(town, LI_NA)
+    assert [(n.kind, (n.detail or {}).get("event_id")) for n in li_na] == [
+        ("entry", "T8"),
+        ("adverse-action", None),
+        ("entry", "P1"),
+    ]
+    assert {n.person_id for n in li_na} == {LI_NA}
+    assert [n.id for n in li_na] == sorted((n.id for n in li_na), reverse=True)
+    zhang = list_notices(town, ZHANG_JIAN)
+    assert [(n.kind, n.detail and n.detail["event_id"]) for n in zhang] == [("entry", "T9")]
+    first = list_notices(town, LI_NA, limit=2)
+    rest = list_notices(town, LI_NA, limit=2, before_id=first[-1].id)
+    assert [n.id for n in first + rest] == [n.id for n in li_na]
+    if town.database.is_sqlite:  # the plan, not a time: no notice is found by a scan
+        from socialcredit.services.notices import _person_notices
+
+        with town.database.read() as connection:
+            query = _person_notices(connection, LI_NA, None).limit(5)
+            sql = str(query.compile(connection, compile_kwargs={"literal_binds": True}))
+            plan = [row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+        assert not any(step.startswith("SCAN notices") for step in plan), plan

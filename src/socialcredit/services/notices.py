@@ -18,12 +18,12 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, text, union_all
 
 from socialcredit.domain.invariant import invariant
 from socialcredit.services.registry import Registry
 from socialcredit.store.bulk import insert_rows
-from socialcredit.store.schema import entries, notices
+from socialcredit.store.schema import OTHER_NOTICES, entries, notices
 
 __all__ = [
     "HOW_TO_CONTEST",
@@ -210,15 +210,29 @@ def entry_notices(adverse: pl.DataFrame, recorded_at: datetime) -> pl.DataFrame:
     )
 
 
+def _person_notices(connection: Connection, person_id: str, before_id: int | None) -> Any:
+    """Newest first: the entry notices through the person's entries, the others by person
+    (the two indexes of ``notices``; the first branch repeats the partial index's predicate
+    word for word, so that SQLite uses it)."""
+    other = select(notices).where(notices.c.person_id == person_id, text(f"({OTHER_NOTICES})"))
+    by_entry = (
+        select(notices)
+        .join(entries, entries.c.id == notices.c.entry_id)
+        .where(entries.c.person_id == person_id, notices.c.kind == "entry")
+    )
+    if before_id is not None:
+        other = other.where(notices.c.id < before_id)
+        by_entry = by_entry.where(notices.c.id < before_id)
+    both = union_all(other, by_entry).subquery()
+    return select(both).order_by(both.c.id.desc())
+
+
 def list_notices(
     registry: Registry, person_id: str, *, limit: int = 100, before_id: int | None = None
 ) -> list[Notice]:
     """A person's notices, newest first (older than ``before_id`` for the next page)."""
-    query = select(notices).where(notices.c.person_id == person_id)
-    if before_id is not None:
-        query = query.where(notices.c.id < before_id)
-    query = query.order_by(notices.c.id.desc()).limit(limit)
     with registry.database.read() as connection:
+        query = _person_notices(connection, person_id, before_id).limit(limit)
         rows = connection.execute(query).all()
         facts = entry_facts(
             connection, (r.entry_id for r in rows if r.detail is None and r.entry_id)

@@ -384,12 +384,50 @@ def test_cli_purge_and_dry_run(
         "evidence": 2,
         "grounds": 0,
         "attachments": 0,
+        "rejected_rows": 0,
         "batches": 0,
     }
     done = cli("archive", "purge", "--json")
     assert done.code == 0 and done.document["entries"] == 2 and not done.document["dry_run"]
     human = cli("archive", "purge")
     assert human.code == 0 and "purged the personal details of 0 entries" in human.out
+    assert "the copies of 0 rows rejected by then" in human.out
     monkeypatch.setenv("SOCIALCREDIT_ARCHIVE_AFTER_DAYS", "0")
     bad = cli("archive", "purge", "--json")
     assert bad.code == 2 and bad.document["error"]["code"] == "invalid-input"
+
+
+def test_rejected_rows_lose_their_copy_after_the_archive_period(
+    town: Registry, at: Callable[..., Registry], tmp_path: Path
+):
+    """A rejected row keeps the agency's original (nothing is lost) until its archive period
+    is over; then the copy goes, the rejection stays, a purge row names it and verify still
+    passes (the ledger kept the digests)."""
+    from socialcredit.services.ledger_verify import verify_registry
+    from socialcredit.store.schema import rejections
+
+    bad = write_csv(
+        tmp_path / "bad.csv",
+        EVENTS_HEADER,
+        [f"traffic-police,TP-9,{ZHANG_JIAN},NO-SUCH-RULE,2026-03-01,camera 3 photo of 鲁K999"],
+    )
+    assert import_events(town, bad).rejected == 1
+    [kept] = _table(town, rejections)
+    assert "鲁K999" in kept["record"] and kept["reason"] == "unknown-rule"
+    rejected_on = date(2026, 11, 27)  # the pinned clock of the town (tests.conftest.NOW)
+    day_before = at(rejected_on + timedelta(days=FIVE_YEARS - 1))
+    assert purge_personal_details(day_before).rejected_rows == 0
+    assert _table(town, rejections) == [kept]
+    on_the_day = at(rejected_on + timedelta(days=FIVE_YEARS))
+    assert purge_personal_details(on_the_day, dry_run=True).rejected_rows == 1
+    assert _table(town, rejections) == [kept]
+    result = purge_personal_details(on_the_day)
+    assert result.rejected_rows == 1 and result.as_dict()["rejected_rows"] == 1
+    assert _table(town, rejections) == [{**kept, "record": None, "message": None}]
+    [purge] = [row for row in _table(town, purges) if row["rejection_id"] is not None]
+    assert purge["rejection_id"] == kept["id"] and purge["entry_id"] is None
+    assert json.loads(purge["fields"]) == {"rejections.record": 1, "rejections.message": 1}
+    assert purge_personal_details(on_the_day).rejected_rows == 0  # nothing twice
+    report = verify_registry(on_the_day)
+    assert report.ok, report.findings
+    assert report.purged == 1  # this record (no entry is old enough yet)

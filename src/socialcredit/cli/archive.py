@@ -24,7 +24,8 @@ def purge(
     json_output: Json = False,
 ) -> None:
     """Purge evidence, contest grounds and attachments of entries whose archive period is
-    over (setting archive_after_days); the entries themselves stay."""
+    over (setting archive_after_days), and the kept copies of rows rejected that long ago;
+    the entries and the rejection rows themselves stay."""
     registry = open_registry(db)
     with progress_bar("purging", total=None) as update:
         result = purge_personal_details(
@@ -40,7 +41,8 @@ def purge(
             f"{verb} the personal details of {result.entries} entries whose windows and "
             f"contests ended on or before {result.cutoff} ({result.archive_after_days} days "
             f"before {result.as_of}): {result.evidence} evidence, {result.grounds} contest "
-            f"grounds, {result.attachments} attachments"
+            f"grounds, {result.attachments} attachments; and the copies of "
+            f"{result.rejected_rows} rows rejected by then"
         )
 
     emit(json_output, document, human)

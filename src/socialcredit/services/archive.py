@@ -4,7 +4,8 @@ An entry stops counting on its own date (``counts_until``; the scoring does that
 further archive period (setting ``archive_after_days``, 5 years by default), counted from the
 later of ``counts_until`` and ``blacklist_until`` and from the last step of any contest about
 the entry, the personal details are purged: ``entries.evidence``, ``contests.grounds`` and
-``contest_attachments.content`` are set to NULL. The fact that the entry existed stays: every
+``contest_attachments.content`` are set to NULL (and so are the copies of rejected rows:
+``services.archive_rejections``). The fact that the entry existed stays: every
 other column, every status change and every contest step is kept, and a ``purges`` row
 records which fields were purged and when. Rows are never deleted, and the hash-chained
 ledger, whose leaves hold salted digests of the personal fields (not the fields), is told
@@ -35,6 +36,7 @@ from sqlalchemy import (
     update,
 )
 
+from socialcredit.services.archive_rejections import purge_rejected_rows
 from socialcredit.services.registry import Registry
 from socialcredit.store import ledger
 from socialcredit.store.schema import contest_attachments, contest_steps, contests, entries, purges
@@ -55,6 +57,7 @@ class ArchiveResult:
     grounds: int
     attachments: int
     batches: int
+    rejected_rows: int = 0  # rejected rows whose record and message were purged
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +69,7 @@ class ArchiveResult:
             "evidence": self.evidence,
             "grounds": self.grounds,
             "attachments": self.attachments,
+            "rejected_rows": self.rejected_rows,
             "batches": self.batches,
         }
 
@@ -244,7 +248,8 @@ def purge_personal_details(
     """
     day, moment = archive_cutoff(registry)
     if dry_run:
-        return _result(registry, day, True, _dry_run(registry, day, moment), 0)
+        rejected, _ = purge_rejected_rows(registry, moment, dry_run=True)
+        return _result(registry, day, True, _dry_run(registry, day, moment), 0, rejected)
     totals = [0, 0, 0, 0]  # entries, evidence, grounds, attachments
     batches, after_id, now = 0, 0, registry.clock.now()
     size = registry.settings.archive_batch_rows
@@ -261,7 +266,9 @@ def purge_personal_details(
             totals[index] += sum(row[index] for row in batch)
         if progress is not None:
             progress(totals[0])
-    return _result(registry, day, False, (totals[0], totals[1], totals[2], totals[3]), batches)
+    rejected, rejection_batches = purge_rejected_rows(registry, moment)
+    totals_tuple = (totals[0], totals[1], totals[2], totals[3])
+    return _result(registry, day, False, totals_tuple, batches + rejection_batches, rejected)
 
 
 def _result(
@@ -270,6 +277,7 @@ def _result(
     dry_run: bool,
     totals: tuple[int, int, int, int],
     batches: int,
+    rejected_rows: int,
 ) -> ArchiveResult:
     return ArchiveResult(
         registry.clock.today(),
@@ -278,4 +286,5 @@ def _result(
         dry_run,
         *totals,
         batches=batches,
+        rejected_rows=rejected_rows,
     )

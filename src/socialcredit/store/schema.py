@@ -190,8 +190,10 @@ rejections = Table(
     Column("import_id", Integer, ForeignKey("imports.id"), nullable=False, index=True),
     Column("row", Integer, nullable=False),
     Column("reason", String(32), nullable=False),
-    Column("message", Text, nullable=False),
-    Column("record", Text, nullable=False),  # the original row as JSON, so nothing is lost
+    # The message and the original row as JSON, so nothing is lost; both NULL once the
+    # archive period has passed (services.archive_rejections; migration 0008).
+    Column("message", Text),
+    Column("record", Text),
     Column("recorded_at", UTCDateTime, nullable=False),
 )
 
@@ -372,9 +374,12 @@ purges = Table(
     "purges",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("entry_id", Integer, ForeignKey("entries.id"), nullable=False, index=True),
+    # What was purged: an entry's details, or a rejected row's record (migration 0008).
+    Column("entry_id", Integer, ForeignKey("entries.id"), index=True),
     Column("fields", Text, nullable=False),  # which personal fields were purged
     Column("recorded_at", UTCDateTime, nullable=False),
+    Column("rejection_id", Integer, ForeignKey("rejections.id"), index=True),
+    CheckConstraint("(entry_id IS NULL) <> (rejection_id IS NULL)", name="one_subject"),
 )
 
 

@@ -20,11 +20,12 @@ from socialcredit.settings import load_settings
 pytest_plugins = ["tests.pg"]
 
 
-# Modules whose tests share one costly session fixture (the portal's demo town, server and
-# Chromium, tests/e2e/conftest.py): with xdist (-n) all their tests go to one worker, so it is
-# built once. (``xdist_group`` means this, but pytest-xdist 3.8's loadgroup renames items
-# through ``_nodeid``, which pytest 9 no longer reads: the groups are silently ignored.)
-ONE_WORKER_MODULES = ("tests/e2e/test_portal.py",)
+# Modules whose tests share one costly fixture (the portal's demo town, server and Chromium,
+# tests/e2e/conftest.py; Spark's JVM, tests/integration/test_spark.py): with xdist (-n) all
+# their tests go to one worker, so it is built once. (``xdist_group`` means this, but
+# pytest-xdist 3.8's loadgroup renames items through ``_nodeid``, which pytest 9 no longer
+# reads: the groups are silently ignored.)
+ONE_WORKER_MODULES = ("tests/e2e/test_portal.py", "tests/integration/test_spark.py")
 
 
 @pytest.hookimpl(optionalhook=True)

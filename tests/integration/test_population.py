@@ -18,11 +18,11 @@ from sqlalchemy import insert, select
 from tests.conftest import FIXTURES, TODAY, open_registry, person
 
 from socialcredit.batch.population import frame_aggregates, grade_population, sql_aggregates
+from socialcredit.batch.snapshot import entry_frame
 from socialcredit.services import standing
 from socialcredit.services.events import import_event_frame
 from socialcredit.services.population import export_scores, population_scores
 from socialcredit.services.registry import Registry
-from socialcredit.store import repository
 from socialcredit.store.bulk import upsert_people
 from socialcredit.store.schema import entries, entry_changes
 
@@ -103,31 +103,12 @@ def _change(registry: Registry, changes: list[tuple[int, str, date | None]]) -> 
             )
 
 
-def _entry_frame(registry: Registry) -> pl.DataFrame:
-    latest = repository.latest_changes().subquery()
-    query = select(
-        entries.c.person_id,
-        entries.c.points,
-        entries.c.occurred_on,
-        entries.c.counts_until,
-        entries.c.blacklist_until,
-        entries.c.grade_cap,
-        latest.c.status,
-        latest.c.ends_on,
-    ).outerjoin(latest, latest.c.entry_id == entries.c.id)
-    with registry.database.read() as connection:
-        rows = [tuple(row) for row in connection.execute(query)]
-    from socialcredit.batch.population import ENTRY_FRAME_SCHEMA
-
-    return pl.DataFrame(rows, schema=ENTRY_FRAME_SCHEMA, orient="row")
-
-
 def _boundaries(registry: Registry) -> list[date]:
     """Days where an entry starts or stops counting or blacklisting: where off-by-ones hide.
 
     Every early end (few), and a handful of each other edge.
     """
-    frame = _entry_frame(registry)
+    frame = entry_frame(registry)
     days: set[date] = set(frame["ends_on"].drop_nulls().to_list())
     for name in ("occurred_on", "counts_until", "blacklist_until"):
         days.update(sorted(frame[name].drop_nulls().unique().to_list())[:3])
@@ -147,7 +128,7 @@ def _compare(registry: Registry, ids: list[str], day: date) -> None:
     catalogue = registry.in_force(day)
     with registry.database.read() as connection:
         from_sql = sql_aggregates(connection, day, catalogue.grades).sort("id")
-    from_frame = frame_aggregates(_entry_frame(registry), day, catalogue.grades).sort("id")
+    from_frame = frame_aggregates(entry_frame(registry), day, catalogue.grades).sort("id")
     assert from_sql.equals(from_frame)
     people = pl.DataFrame({"id": ids})
     assert grade_population(people, from_frame, catalogue).equals(exported)

@@ -81,7 +81,10 @@ def _aggregate_query(
     if _any_changes(connection, known_at):
         # Status changes and early ends exist: join each entry's newest change. Without any,
         # the join is skipped, which saves a probe per entry on the common path.
-        latest = latest_changes(known_at).subquery()
+        # MATERIALIZED: the newest change per entry is computed once (few rows); inlined,
+        # SQLite 3.40 ran its IN (SELECT max(id) ... GROUP BY) list again for every entry
+        # (37 s instead of 0.2 s for 200k entries with 4,000 changes).
+        latest = latest_changes(known_at).cte("latest").prefix_with("MATERIALIZED")
         status = func.coalesce(latest.c.status, literal("active"))
         alive = and_(
             status.in_(("active", "contested")),

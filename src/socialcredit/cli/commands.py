@@ -1,5 +1,6 @@
 """The registry commands: thin wrappers that call one service each and print its answer."""
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +28,7 @@ from socialcredit.services import keys, standing
 from socialcredit.services.access import list_access
 from socialcredit.services.events import import_events
 from socialcredit.services.people import import_people
-from socialcredit.services.population import export_scores
+from socialcredit.services.population import DEFAULT_SPARK_MASTER, export_scores
 from socialcredit.services.standing import OFFICE_ENQUIRY
 
 __all__ = ["catalogue_app", "events_app", "people_app", "register", "scores_app"]
@@ -54,6 +55,15 @@ Rejects = Annotated[
 Encoding = Annotated[
     str, typer.Option("--encoding", help="Text encoding of CSV/JSONL input, e.g. gb18030.")
 ]
+
+
+class ScoringEngine(StrEnum):
+    """Where ``scores export`` aggregates (services.population.ENGINES)."""
+
+    sql = "sql"
+    spark = "spark"
+
+
 InputPath = Annotated[
     Path, typer.Argument(help="CSV, JSON Lines or Parquet file.", show_default=False)
 ]
@@ -183,6 +193,22 @@ def scores_export(
     path: Annotated[Path, typer.Argument(help="Output .csv, .jsonl or .parquet.")],
     as_of: AsOf = None,
     known_at: KnownAt = None,
+    engine: Annotated[
+        ScoringEngine,
+        typer.Option(
+            "--engine",
+            help="Where the aggregation runs: sql = in the database; spark = on Apache Spark, "
+            "for when one machine is not enough (needs pyspark and Java 17+). Same answers.",
+        ),
+    ] = ScoringEngine.sql,
+    spark_master: Annotated[
+        str,
+        typer.Option(
+            "--spark-master",
+            metavar="URL",
+            help="Spark master for --engine spark, e.g. local[4] or spark://HOST:7077.",
+        ),
+    ] = DEFAULT_SPARK_MASTER,
     db: Db = None,
     json_output: Json = False,
 ) -> None:
@@ -195,6 +221,8 @@ def scores_export(
             as_of=parse_as_of(as_of),
             known_at=parse_known_at(registry, known_at),
             actor=cli_actor(),
+            engine="spark" if engine is ScoringEngine.spark else "sql",
+            spark_master=spark_master,
         )
     emit(
         json_output,

@@ -57,11 +57,13 @@ def fetch_originals(connection: Connection, frame: pl.DataFrame) -> pl.DataFrame
     wanted = _references(frame)
     if wanted.height == 0:
         return pl.DataFrame(schema=ORIGINAL_SCHEMA)
-    latest = repository.latest_changes().subquery()
     pairs = list(zip(wanted["n_agency"].to_list(), wanted["reference"].to_list(), strict=True))
     rows: list[tuple[object, ...]] = []
     for start in range(0, len(pairs), repository.IN_CHUNK // 2):
         chunk = pairs[start : start + repository.IN_CHUNK // 2]
+        # The newest changes of these entries only, not of the whole registry.
+        these = select(entries.c.id).where(tuple_(entries.c.agency, entries.c.event_id).in_(chunk))
+        latest = repository.latest_changes(among=these).subquery()
         query = (
             select(
                 entries.c.agency,
@@ -211,10 +213,15 @@ def _used_this_year(connection: Connection, capped: pl.DataFrame) -> pl.DataFram
     years = capped["year"].cast(pl.Int32).to_list()
     first = date(min(years), 1, 1)
     last = date(max(years), 12, 31)
-    latest = repository.latest_changes().subquery()
-    status = func.coalesce(latest.c.status, "active")
     rows: list[tuple[object, ...]] = []
     for start in range(0, len(people), repository.IN_CHUNK):
+        chunk = people[start : start + repository.IN_CHUNK]
+        # The newest changes of these people's entries of these rules only.
+        theirs = select(entries.c.id).where(
+            entries.c.person_id.in_(chunk), entries.c.rule.in_(rules)
+        )
+        latest = repository.latest_changes(among=theirs).subquery()
+        status = func.coalesce(latest.c.status, "active")
         query = (
             select(
                 entries.c.person_id,
@@ -225,7 +232,7 @@ def _used_this_year(connection: Connection, capped: pl.DataFrame) -> pl.DataFram
             .outerjoin(latest, latest.c.entry_id == entries.c.id)
             .where(
                 and_(
-                    entries.c.person_id.in_(people[start : start + repository.IN_CHUNK]),
+                    entries.c.person_id.in_(chunk),
                     entries.c.rule.in_(rules),
                     entries.c.occurred_on >= first,
                     entries.c.occurred_on <= last,

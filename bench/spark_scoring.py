@@ -32,7 +32,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import text
 
-from ingest_and_score import build_files, raw_group_by, say, timed
+from ingest_and_score import CHANGES_SQL, build_files, raw_group_by, say, timed
 from socialcredit.batch.population import frame_aggregates
 from socialcredit.batch.snapshot import write_entry_snapshot
 from socialcredit.batch.spark import (
@@ -51,15 +51,6 @@ RAW_SPARK_SQL = (
     "SELECT person_id, SUM(points) AS points FROM parquet.`{path}` "
     "WHERE occurred_on <= DATE'{day}' AND counts_until > DATE'{day}' GROUP BY person_id"
 )
-# Every 50th entry gets a change: contested, withdrawn, or active with an early end.
-CHANGES_SQL = """
-INSERT INTO entry_changes (entry_id, status, ends_on, reason, actor, recorded_at)
-SELECT id,
-       CASE id % 3 WHEN 0 THEN 'contested' WHEN 1 THEN 'withdrawn' ELSE 'active' END,
-       CASE id % 3 WHEN 2 THEN date(occurred_on, '+60 days') END,
-       'benchmark', 'benchmark', recorded_at
-FROM entries WHERE id % 50 = 0
-"""
 
 
 def best_of(times: int, function: Callable[[], Any]) -> tuple[float, Any]:

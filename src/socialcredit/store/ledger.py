@@ -97,12 +97,15 @@ def inserted_ids(
         ids = pl.int_range(mark + 1, mark + 1 + frame.height, eager=True, dtype=pl.Int64)
         return frame.with_columns(id=ids)
     columns = [_table(table).c.id, *(_table(table).c[name] for name in natural or ())]
-    rows = connection.execute(
-        select(*columns).where(_table(table).c.id > mark).order_by(_table(table).c.id)
-    ).all()
+    query = select(*columns).where(_table(table).c.id > int(mark)).order_by(_table(table).c.id)
+    # Through the driver's cursor: plain tuples, several times faster than SQLAlchemy rows for
+    # a batch of 100,000 (the only parameter is an integer, rendered inline).
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(str(query.compile(connection, compile_kwargs={"literal_binds": True})))
+    rows = cursor.fetchall()
     if natural:
         stored = pl.DataFrame(
-            [tuple(row) for row in rows],
+            rows,
             schema={"id": pl.Int64, **{name: pl.String for name in natural}},
             orient="row",
         )

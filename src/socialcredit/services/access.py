@@ -6,17 +6,21 @@ with the actor, their role and organisation, the action and the declared purpose
 """
 
 import json
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import Connection, insert, select
 
 from socialcredit.services.registry import Registry
 from socialcredit.store import ledger
 from socialcredit.store.bulk import insert_rows
+from socialcredit.store.db import Database
+from socialcredit.store.group_commit import GroupCommit
 from socialcredit.store.schema import access_log
 
 __all__ = ["LOCAL", "AccessRecord", "Actor", "list_access", "record_access", "record_bulk_access"]
@@ -80,24 +84,48 @@ def record_access(
     purpose: str,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Append one access row in its own transaction (and its leaf in the log)."""
-    with registry.database.write() as connection:
-        ledger.insert_row(
-            connection,
-            "access_log",
-            {
-                "person_id": person_id,
-                "actor": actor.name,
-                "role": actor.role,
-                "organisation": actor.organisation,
-                "action": action,
-                "purpose": purpose,
-                "detail": None
-                if detail is None
-                else json.dumps(detail, ensure_ascii=False, default=str),
-                "recorded_at": registry.clock.now(),
-            },
-        )
+    """Append one access row and its leaf; returns once both are committed.
+
+    Concurrent callers share one transaction (``store.group_commit``): under load a policy
+    check no longer pays a whole write transaction for its one row.
+    """
+    row = {
+        "person_id": person_id,
+        "actor": actor.name,
+        "role": actor.role,
+        "organisation": actor.organisation,
+        "action": action,
+        "purpose": purpose,
+        "detail": None if detail is None else json.dumps(detail, ensure_ascii=False, default=str),
+        "recorded_at": registry.clock.now(),
+    }
+    _access_writer(registry).submit(row)
+
+
+_WRITERS: "weakref.WeakKeyDictionary[Database, GroupCommit[dict[str, Any]]]" = (
+    weakref.WeakKeyDictionary()
+)
+_WRITERS_LOCK = threading.Lock()
+
+
+def _access_writer(registry: Registry) -> GroupCommit[dict[str, Any]]:
+    """The group committer of the registry's database (one per database per process)."""
+    with _WRITERS_LOCK:
+        writer = _WRITERS.get(registry.database)
+        if writer is None:
+            writer = GroupCommit(registry.database, _write_access_rows)
+            _WRITERS[registry.database] = writer
+        return writer
+
+
+def _write_access_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """The rows in order, then their leaves in one append (one tree update for the group)."""
+    ledger.begin(connection, "access_log")
+    written = []
+    for row in rows:
+        result = connection.execute(insert(access_log).values(**row))
+        written.append({**row, "id": result.inserted_primary_key[0]})  # type: ignore[index]
+    ledger.record_rows(connection, "access_log", written)
 
 
 def record_bulk_access(

@@ -71,3 +71,19 @@ def test_demo_is_deterministic_for_a_seed(tmp_path: Path):
     second = _demo(tmp_path / "two", "--seed", "7")
     assert first["distribution"] == second["distribution"]
     assert first["events"] == {**second["events"], "rejects_path": first["events"]["rejects_path"]}
+
+
+def test_demo_tells_how_to_open_the_portal(tmp_path: Path):
+    """Without --json the demo prints what section 6 asks, ending with how to open the portal
+    on that database: an account to log in with, then serve."""
+    environment = {**os.environ, "SOCIALCREDIT_NOW": NOW, "COLUMNS": "200"}
+    out = tmp_path / "demo"
+    done = subprocess.run(
+        [sys.executable, "-m", "socialcredit", "demo", "--people", "500", "--out", str(out)],
+        capture_output=True, text=True, env=environment, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    database = f"sqlite:///{out.resolve() / 'socialcredit-demo.db'}"
+    assert "张建 371082198406140317" in done.stdout and "1015 points" in done.stdout
+    assert f"socialcredit users add clerk-1 --role clerk --db {database}" in done.stdout
+    assert f"socialcredit serve --db {database}" in done.stdout

@@ -103,7 +103,14 @@ def _print_result(result: DemoResult) -> None:
     )
     _print_statement(result.other)
     out.print(f"\nPDF statement: {result.pdf_path}\nplot of grades: {result.plot_path}")
-    out.print(f"open the portal on this database:\n  socialcredit serve --db {result.database_url}")
+    db = result.database_url
+    out.print(
+        "open the portal on this database (the catalogue and 'check a statement' need no "
+        "account; log in with the name and the token `users add` prints):\n"
+        f"  socialcredit users add clerk-1 --role clerk --db {db}\n"
+        f"  socialcredit serve --db {db}\n"
+        "  then http://127.0.0.1:8000/ (docs/portal.md)"
+    )
 
 
 @app.command("demo")

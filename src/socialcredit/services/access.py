@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, insert, select
 
+from socialcredit.domain.invariant import invariant
 from socialcredit.services.registry import Registry
 from socialcredit.store import ledger
 from socialcredit.store.bulk import insert_rows
@@ -119,13 +120,18 @@ def _access_writer(registry: Registry) -> GroupCommit[dict[str, Any]]:
 
 
 def _write_access_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """The rows in order, then their leaves in one append (one tree update for the group)."""
-    ledger.begin(connection, "access_log")
-    written = []
-    for row in rows:
-        result = connection.execute(insert(access_log).values(**row))
-        written.append({**row, "id": result.inserted_primary_key[0]})  # type: ignore[index]
-    ledger.record_rows(connection, "access_log", written)
+    """The rows in one statement (ids back in their order), then their leaves in one append
+    (one tree update for the group)."""
+    ledger.lock_head(connection)  # first, as every appender does: one lock order
+    result = connection.execute(_INSERT_ACCESS_ROWS, list(rows))
+    ids = [row[0] for row in result]
+    invariant(len(ids) == len(rows), "one id per access row")
+    ledger.record_rows(
+        connection, "access_log", [{**row, "id": key} for row, key in zip(rows, ids, strict=True)]
+    )
+
+
+_INSERT_ACCESS_ROWS = insert(access_log).returning(access_log.c.id, sort_by_parameter_order=True)
 
 
 def record_bulk_access(

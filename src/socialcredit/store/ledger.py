@@ -45,6 +45,7 @@ __all__ = [
     "insert_row",
     "inserted_ids",
     "locate",
+    "lock_head",
     "max_id",
     "purge_values",
     "record_inserted",
@@ -70,6 +71,12 @@ def _table(name: str) -> Table:
 def max_id(connection: Connection, table: str) -> int:
     """The largest id of ``table`` (0 when empty): the mark before an insert."""
     return int(connection.execute(select(func.coalesce(func.max(_table(table).c.id), 0))).scalar())
+
+
+def lock_head(connection: Connection) -> None:
+    """Take the log head's lock (when the ledger is on), before writing a ledgered table."""
+    if enabled(connection):
+        load_head(connection, lock=True)
 
 
 def begin(connection: Connection, table: str) -> int | None:
@@ -184,7 +191,7 @@ def append(connection: Connection, kind_name: str, frame: pl.DataFrame) -> int:
     salts = os.urandom(leaves.SALT_BYTES * frame.height) if kind.salted else None
     hashes = _hashes(kind, frame, salts)
     head = load_head(connection, lock=True)
-    connection.execute(insert(ledger_batches).values(**_batch_row(head, kind, frame, salts)))
+    connection.execute(insert(ledger_batches), _batch_row(head, kind, frame, salts))
     append_hashes(connection, head, hashes)
     return frame.height
 

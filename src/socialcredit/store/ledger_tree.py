@@ -7,10 +7,12 @@ read and at most 127 hashes away, so proofs of a tree of millions of leaves read
 per level. Only the last tile of a level is ever rewritten, to append to it.
 """
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Select, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from socialcredit.domain.merkle import (
@@ -55,25 +57,45 @@ def load_head(connection: Connection, *, lock: bool = False) -> Head:
     """The tree's head; ``lock`` holds the head row until the transaction ends (PostgreSQL:
     appenders wait for each other, so leaf indexes have no gaps; SQLite's write transaction
     already holds the only write lock)."""
+    query = _head_query(lock and connection.dialect.name != "sqlite")
+    row = connection.execute(query).one()
+    return Head(row.log_id, int(row.size), _split(bytes(row.frontier)))
+
+
+# The statements of every append, built once: a single access-log row appends a leaf, and
+# building these anew each time cost more than running them.
+@functools.cache
+def _head_query(for_update: bool) -> Select[Any]:
     query = select(ledger_state.c.log_id, ledger_state.c.size, ledger_state.c.frontier).where(
         ledger_state.c.id == 1
     )
-    if lock and connection.dialect.name != "sqlite":
-        query = query.with_for_update()
-    row = connection.execute(query).one()
-    return Head(row.log_id, int(row.size), _split(bytes(row.frontier)))
+    return query.with_for_update() if for_update else query
+
+
+@functools.cache
+def _upsert_tiles_statement(dialect_name: str) -> Any:
+    dialect = sqlite if dialect_name == "sqlite" else postgresql
+    statement = dialect.insert(ledger_tiles)
+    return statement.on_conflict_do_update(
+        index_elements=[ledger_tiles.c.level, ledger_tiles.c.tile],
+        set_={"hashes": statement.excluded.hashes},
+    )
+
+
+_TILE_QUERY = select(ledger_tiles.c.hashes).where(
+    ledger_tiles.c.level == bindparam("level"), ledger_tiles.c.tile == bindparam("tile")
+)
+_SET_HEAD = (
+    update(ledger_state)
+    .where(ledger_state.c.id == 1)
+    .values(size=bindparam("new_size"), frontier=bindparam("new_frontier"))
+)
 
 
 def _upsert_tiles(connection: Connection, rows: list[dict[str, object]]) -> None:
     if not rows:
         return
-    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
-    statement = dialect.insert(ledger_tiles)
-    statement = statement.on_conflict_do_update(
-        index_elements=[ledger_tiles.c.level, ledger_tiles.c.tile],
-        set_={"hashes": statement.excluded.hashes},
-    )
-    connection.execute(statement, rows)
+    connection.execute(_upsert_tiles_statement(connection.dialect.name), rows)
 
 
 def _tile_rows(
@@ -87,11 +109,7 @@ def _tile_rows(
         take = min(TILE_WIDTH - offset, len(hashes) - position)
         prefix = b""
         if offset:
-            stored = connection.execute(
-                select(ledger_tiles.c.hashes).where(
-                    ledger_tiles.c.level == level, ledger_tiles.c.tile == tile
-                )
-            ).scalar_one()
+            stored = connection.execute(_TILE_QUERY, {"level": level, "tile": tile}).scalar_one()
             prefix = bytes(stored)[: offset * HASH_SIZE]
             if len(prefix) != offset * HASH_SIZE:
                 raise RuntimeError(f"ledger tile ({level}, {tile}) is shorter than the tree")
@@ -108,11 +126,7 @@ def append_hashes(connection: Connection, head: Head, hashes: list[bytes]) -> He
     frontier, emitted = extend_frontier(head.size, head.frontier, hashes, TILE_HEIGHT)
     _write_tiles(connection, emitted)
     size = head.size + len(hashes)
-    connection.execute(
-        update(ledger_state)
-        .where(ledger_state.c.id == 1)
-        .values(size=size, frontier=b"".join(frontier))
-    )
+    connection.execute(_SET_HEAD, {"new_size": size, "new_frontier": b"".join(frontier)})
     return Head(head.log_id, size, tuple(frontier))
 
 

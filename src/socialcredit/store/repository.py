@@ -4,17 +4,30 @@ Functions take an open ``Connection`` (from ``Database.read()`` or ``.write()``)
 service decides the transaction boundaries and several calls share one transaction.
 """
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, and_, func, insert, literal, select, tuple_, update
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy import (
+    Connection,
+    Date,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import BindParameter
 
 from socialcredit.domain.scoring import Entry
 from socialcredit.store import ledger
 from socialcredit.store.schema import (
+    UTCDateTime,
     catalogue_versions,
     entries,
     entry_changes,
@@ -172,11 +185,15 @@ def person_ids(connection: Connection, known_at: datetime | None = None) -> pl.D
     return pl.DataFrame({"id": ids}, schema={"id": pl.String})
 
 
+# Built once (see ``_person_entries_query``): one person's row is read on every look.
+_PERSON_BY_ID = select(people).where(people.c.id == bindparam("person_id"))
+
+
 def get_person(
     connection: Connection, person_id: str, *, known_at: datetime | None = None
 ) -> dict[str, Any] | None:
     """A registered person's details, as they were at ``known_at`` when given."""
-    row = connection.execute(select(people).where(people.c.id == person_id)).first()
+    row = connection.execute(_PERSON_BY_ID, {"person_id": person_id}).first()
     if row is None:
         return None
     person = dict(row._mapping)
@@ -227,7 +244,7 @@ def fetch_entry_keys(connection: Connection, keys: pl.DataFrame) -> pl.DataFrame
 
 
 def latest_changes(
-    known_at: datetime | None = None, *, among: Select[Any] | None = None
+    known_at: datetime | BindParameter[Any] | None = None, *, among: Select[Any] | None = None
 ) -> Select[Any]:
     """Per entry, its newest change (as known at ``known_at``): entry_id, status, ends_on, reason.
 
@@ -248,11 +265,34 @@ def latest_changes(
     ).where(entry_changes.c.id.in_(newest_ids))
 
 
-def _entry_filter(person_id: str, known_at: datetime | None) -> ColumnElement[bool]:
-    condition: ColumnElement[bool] = entries.c.person_id == person_id
-    if known_at is not None:
-        condition = and_(condition, entries.c.recorded_at <= known_at)
-    return condition
+@functools.cache
+def _person_entries_query(with_known_at: bool, with_occurred_until: bool) -> Select[Any]:
+    """The statement of ``person_entries`` with bound parameters, built once per shape.
+
+    A read of one person runs on every score, statement and check: building the statement
+    and its cache key anew each time cost more than running it. Built once, SQLAlchemy keeps
+    both (the statement is immutable), and each call only binds ``person_id``, ``known_at``
+    and ``occurred_until``.
+    """
+    person_id, known_at = bindparam("person_id"), bindparam("known_at", type_=UTCDateTime)
+    mine = select(entries.c.id).where(entries.c.person_id == person_id)
+    latest = latest_changes(known_at if with_known_at else None, among=mine).subquery()
+    query = (
+        select(
+            entries,
+            func.coalesce(latest.c.status, literal("active")).label("status"),
+            latest.c.ends_on,
+            latest.c.reason.label("status_reason"),
+        )
+        .outerjoin(latest, latest.c.entry_id == entries.c.id)
+        .where(entries.c.person_id == person_id)
+        .order_by(entries.c.occurred_on, entries.c.agency, entries.c.event_id)
+    )
+    if with_known_at:
+        query = query.where(entries.c.recorded_at <= known_at)
+    if with_occurred_until:
+        query = query.where(entries.c.occurred_on <= bindparam("occurred_until", type_=Date))
+    return query
 
 
 def person_entries(
@@ -263,21 +303,13 @@ def person_entries(
     occurred_until: date | None = None,
 ) -> list[Entry]:
     """A person's entries in their state as known at ``known_at`` (now when ``None``)."""
-    mine = select(entries.c.id).where(entries.c.person_id == person_id)
-    latest = latest_changes(known_at, among=mine).subquery()
-    query = (
-        select(
-            entries,
-            func.coalesce(latest.c.status, literal("active")).label("status"),
-            latest.c.ends_on,
-            latest.c.reason.label("status_reason"),
-        )
-        .outerjoin(latest, latest.c.entry_id == entries.c.id)
-        .where(_entry_filter(person_id, known_at))
-        .order_by(entries.c.occurred_on, entries.c.agency, entries.c.event_id)
-    )
+    query = _person_entries_query(known_at is not None, occurred_until is not None)
+    parameters: dict[str, Any] = {"person_id": person_id}
+    if known_at is not None:
+        parameters["known_at"] = known_at
     if occurred_until is not None:
-        query = query.where(entries.c.occurred_on <= occurred_until)
+        parameters["occurred_until"] = occurred_until
+    rows = connection.execute(query, parameters)
     return [
         Entry(
             agency=row.agency,
@@ -299,5 +331,5 @@ def person_entries(
             corrects=row.corrects,
             repairs=row.repairs,
         )
-        for row in connection.execute(query)
+        for row in rows
     ]

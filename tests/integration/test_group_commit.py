@@ -120,3 +120,13 @@ def test_an_error_reaches_a_caller_alone(registry: Registry):
     # The committer is free again: the next caller is not stuck behind the failed one.
     with pytest.raises(RuntimeError, match="disk full"):
         committer.submit("y")
+
+
+def test_a_write_inside_a_write_transaction_is_refused_as_a_bug(registry: Registry):
+    """It would wait for a leader that waits for this transaction's lock."""
+    from socialcredit.domain.invariant import InvariantViolation
+
+    committer: GroupCommit[str] = GroupCommit(registry.database, Recorder())
+    with registry.database.write(), pytest.raises(InvariantViolation, match="deadlock"):
+        committer.submit("x")
+    assert not registry.database.holds_write()

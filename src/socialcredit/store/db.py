@@ -86,6 +86,11 @@ class Database:
             raise InputError(f"--db {url!r}: only sqlite:/// and postgresql:// are supported")
         self.engine: Engine = self._create_engine(parsed, busy_timeout_ms, cache_mib, echo)
         self._write_lock = threading.RLock()
+        self._writing = threading.local()  # this thread's open write transactions
+
+    def holds_write(self) -> bool:
+        """Whether this thread is inside a write transaction of this database."""
+        return bool(getattr(self._writing, "depth", 0))
 
     def _create_engine(
         self, parsed: Any, busy_timeout_ms: int, cache_mib: int, echo: bool
@@ -126,12 +131,16 @@ class Database:
         engine = self.engine.execution_options(
             sqlite_begin="IMMEDIATE", socialcredit_ledger=self.ledger
         )
-        if not self.is_sqlite:
-            with engine.connect() as connection, connection.begin():
+        self._writing.depth = getattr(self._writing, "depth", 0) + 1
+        try:
+            if not self.is_sqlite:
+                with engine.connect() as connection, connection.begin():
+                    yield connection
+                return
+            with self._write_lock, engine.connect() as connection, connection.begin():
                 yield connection
-            return
-        with self._write_lock, engine.connect() as connection, connection.begin():
-            yield connection
+        finally:
+            self._writing.depth -= 1
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -19,6 +19,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import Connection
 
+from socialcredit.domain.invariant import invariant
 from socialcredit.store.db import Database
 
 __all__ = ["MAX_GROUP_ITEMS", "GroupCommit"]
@@ -56,6 +57,12 @@ class GroupCommit(Generic[Item]):
 
     def submit(self, item: Item) -> None:
         """Write ``item``; returns once it is committed, raises what its transaction raised."""
+        # Inside a write transaction of its own this thread would wait for a leader that
+        # waits for that transaction's lock: a deadlock. Such a caller is a bug.
+        invariant(
+            not self._database.holds_write(),
+            "group commit from inside a write transaction (it would deadlock)",
+        )
         waiter = _Waiter(item)
         with self._changed:
             self._queue.append(waiter)

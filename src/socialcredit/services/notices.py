@@ -22,7 +22,7 @@ from sqlalchemy import Connection, select, text, union_all
 
 from socialcredit.domain.invariant import invariant
 from socialcredit.services.registry import Registry
-from socialcredit.store.bulk import insert_rows
+from socialcredit.store import ledger
 from socialcredit.store.schema import OTHER_NOTICES, entries, notices
 
 __all__ = [
@@ -80,20 +80,20 @@ def record_notice(
     recorded_at: datetime,
     entry_id: int | None = None,
 ) -> None:
-    """Append one notice in the caller's transaction."""
-    frame = pl.DataFrame(
+    """Append one notice in the caller's transaction (one row: no frame, no bulk path)."""
+    ledger.insert_row(
+        connection,
+        "notices",
         {
-            "person_id": [person_id],
-            "kind": [kind],
-            "entry_id": [entry_id],
-            "subject": [subject],
-            "body": [f"{body}\n\n{HOW_TO_CONTEST}"],
-            "detail": [json.dumps(detail, ensure_ascii=False, default=str)],
-            "recorded_at": [recorded_at.replace(tzinfo=None)],
+            "person_id": person_id,
+            "kind": kind,
+            "entry_id": entry_id,
+            "subject": subject,
+            "body": f"{body}\n\n{HOW_TO_CONTEST}",
+            "detail": json.dumps(detail, ensure_ascii=False, default=str),
+            "recorded_at": recorded_at,
         },
-        schema_overrides={"entry_id": pl.Int64, "recorded_at": pl.Datetime("us")},
     )
-    insert_rows(connection, "notices", frame, NOTICE_COLUMNS)
 
 
 def entry_notice_text(detail: Mapping[str, Any]) -> tuple[str, str]:

@@ -58,7 +58,9 @@ def _sqlite_on_connect(busy_timeout_ms: int, cache_mib: int) -> Any:
 
 def _sqlite_on_begin(connection: Connection) -> None:
     mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-    connection.exec_driver_sql(f"BEGIN {mode}")
+    # Straight to the driver: this runs for every transaction, reads included, and the
+    # statement needs none of SQLAlchemy's execution machinery.
+    connection.connection.driver_connection.execute(f"BEGIN {mode}")  # type: ignore[union-attr]
 
 
 class Database:

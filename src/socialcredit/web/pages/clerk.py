@@ -14,28 +14,27 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from socialcredit.api.deps import clean_purpose
-from socialcredit.domain.errors import InputError, SocialCreditError
+from socialcredit.domain.errors import SocialCreditError
 from socialcredit.services import standing
 from socialcredit.services.contest_reads import read_contests
 from socialcredit.services.contests import (
     DECISIONS,
     GROUNDS_CHARS_MAX,
     decide_contest,
-    open_contest,
     sweep_overdue,
 )
 from socialcredit.web.forms import field
 from socialcredit.web.pages.common import (
     account,
+    contest_from_form,
     done_message,
     error_status,
-    read_attachments,
     settings_of,
     signed_pdf,
     translator,
 )
 from socialcredit.web.render import registry_of, render
-from socialcredit.web.views import contestable_entries, parse_entry_key, statement_view
+from socialcredit.web.views import contestable_entries, statement_view
 
 __all__ = ["router"]
 
@@ -130,19 +129,8 @@ def person_pdf(request: Request, person_id: str, purpose: str = "") -> Response:
 @router.post("/clerk/people/{person_id}/contests")
 async def open_for_person(request: Request, person_id: str, purpose: str = "") -> Response:
     """Open a contest for the person (they came to the office, or sent a letter)."""
-    form = await request.form()
-    registry = registry_of(request)
-    entry = parse_entry_key(field(form, "entry", limit=5000))
-    grounds = field(form, "grounds", limit=GROUNDS_CHARS_MAX)
-    attachments = await read_attachments(form, "attachment", registry.settings.max_attachment_bytes)
-    actor = account(request).actor()
-    try:
-        if entry is None:
-            raise InputError(translator(request)("contest.choose_entry"), code="missing-entry")
-        await run_in_threadpool(
-            open_contest, registry, *entry, grounds=grounds, actor=actor, attachments=attachments
-        )
-    except SocialCreditError as refused:
+    refused = await contest_from_form(request)
+    if refused is not None:
         return await run_in_threadpool(
             _person_page,
             request,

@@ -3,23 +3,27 @@
 from pathlib import Path
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from socialcredit.api.errors import status_of
-from socialcredit.domain.errors import SocialCreditError
+from socialcredit.domain.errors import InputError, SocialCreditError
+from socialcredit.services.contests import GROUNDS_CHARS_MAX, open_contest
 from socialcredit.services.models import Statement
 from socialcredit.services.registry import Registry
 from socialcredit.services.users import User
 from socialcredit.settings import Settings
-from socialcredit.web.forms import uploads
+from socialcredit.web.forms import field, uploads
 from socialcredit.web.i18n import Translator
 from socialcredit.web.messages import MESSAGES
-from socialcredit.web.render import language_of, viewer_of
+from socialcredit.web.render import language_of, registry_of, viewer_of
+from socialcredit.web.views import parse_entry_key
 
 __all__ = [
     "DONE",
     "account",
+    "contest_from_form",
     "done_message",
     "error_status",
     "read_attachments",
@@ -97,3 +101,24 @@ def signed_pdf(registry: Registry, statement: Statement) -> Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+async def contest_from_form(request: Request) -> SocialCreditError | None:
+    """Open the contest the posted form asks for (entry, grounds, attachments), as the
+    logged-in account; the refusal to show on the page, or ``None`` when it was opened.
+    The clerk's form for a person and the resident's own form post the same fields."""
+    form = await request.form()
+    registry = registry_of(request)
+    entry = parse_entry_key(field(form, "entry", limit=5000))
+    grounds = field(form, "grounds", limit=GROUNDS_CHARS_MAX)
+    attachments = await read_attachments(form, "attachment", registry.settings.max_attachment_bytes)
+    actor = account(request).actor()
+    try:
+        if entry is None:
+            raise InputError(translator(request)("contest.choose_entry"), code="missing-entry")
+        await run_in_threadpool(
+            open_contest, registry, *entry, grounds=grounds, actor=actor, attachments=attachments
+        )
+    except SocialCreditError as refused:
+        return refused
+    return None

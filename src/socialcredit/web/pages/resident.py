@@ -12,19 +12,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from socialcredit.api.deps import DEFAULT_PURPOSES
-from socialcredit.domain.errors import InputError, SocialCreditError
+from socialcredit.domain.errors import SocialCreditError
 from socialcredit.services import consent, standing
 from socialcredit.services.access_history import access_history
 from socialcredit.services.contest_reads import read_contests
-from socialcredit.services.contests import GROUNDS_CHARS_MAX, open_contest
 from socialcredit.services.delivery import list_notices_for
 from socialcredit.services.users import User
 from socialcredit.web.forms import field
 from socialcredit.web.pages.common import (
     account,
+    contest_from_form,
     done_message,
     error_status,
-    read_attachments,
     settings_of,
     signed_pdf,
     translator,
@@ -33,7 +32,6 @@ from socialcredit.web.render import registry_of, render
 from socialcredit.web.views import (
     access_rows,
     contestable_entries,
-    parse_entry_key,
     statement_view,
 )
 
@@ -130,19 +128,8 @@ def my_notices(request: Request, before: int | None = None) -> HTMLResponse:
 @router.post("/me/contests")
 async def contest_entry(request: Request) -> Response:
     """Contest one of my entries, with grounds and optional attachments."""
-    form = await request.form()
-    registry = registry_of(request)
-    entry = parse_entry_key(field(form, "entry", limit=5000))
-    grounds = field(form, "grounds", limit=GROUNDS_CHARS_MAX)
-    attachments = await read_attachments(form, "attachment", registry.settings.max_attachment_bytes)
-    actor = account(request).actor()
-    try:
-        if entry is None:
-            raise InputError(translator(request)("contest.choose_entry"), code="missing-entry")
-        await run_in_threadpool(
-            open_contest, registry, *entry, grounds=grounds, actor=actor, attachments=attachments
-        )
-    except SocialCreditError as refused:
+    refused = await contest_from_form(request)
+    if refused is not None:
         return await run_in_threadpool(
             _record_page, request, error=refused.message, status=error_status(refused)
         )

@@ -163,23 +163,10 @@ SMALL_BATCH_ROWS = 64
 
 
 def _hashes(kind: leaves.LeafSpec, frame: pl.DataFrame, salts: bytes | None) -> list[bytes]:
-    """Leaf hashes SHA-256(0x00 || encoding): columnar for imports, row by row for small writes.
-
-    Both encoders give the same bytes (``canonical_record`` is ``encode``'s reference, held to
-    it by property tests).
-    """
-    if frame.height > SMALL_BATCH_ROWS:
-        return leaves.leaf_hashes(leaves.encode(kind, frame, salts, prefix="\x00"))
-    width = leaves.SALT_BYTES
-    return [
-        hashlib.sha256(
-            b"\x00"
-            + leaves.canonical_record(
-                kind, row, None if salts is None else salts[index * width : (index + 1) * width]
-            )
-        ).digest()
-        for index, row in enumerate(frame.to_dicts())
-    ]
+    """Leaf hashes SHA-256(0x00 || encoding) of a batch, columnar (``leaves.encode``; small
+    batches go row by row through ``_append_rows``: both give the same bytes, held to it by
+    property tests of ``encode`` against ``canonical_record``)."""
+    return leaves.leaf_hashes(leaves.encode(kind, frame, salts, prefix="\x00"))
 
 
 def append(connection: Connection, kind_name: str, frame: pl.DataFrame) -> int:
@@ -187,6 +174,8 @@ def append(connection: Connection, kind_name: str, frame: pl.DataFrame) -> int:
     if frame.height == 0 or not enabled(connection):
         return 0
     kind = leaves.spec(kind_name)
+    if frame.height <= SMALL_BATCH_ROWS:
+        return _append_rows(connection, kind, frame.to_dicts())
     if kind.numbered:
         frame = frame.sort("id")
     salts = os.urandom(leaves.SALT_BYTES * frame.height) if kind.salted else None

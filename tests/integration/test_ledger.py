@@ -108,8 +108,9 @@ def test_every_write_is_a_leaf_and_an_untouched_registry_verifies(ledgered: Regi
     assert report.records["people"] == 2
     assert report.records["notices"] == 2  # the two negative entries told their persons
     leaves = sum(n for kind, n in report.records.items() if kind != "people")
-    assert report.size == leaves == 10
-    assert report.checkpoint is None and report.uncovered == 10
+    # Entry notices have no leaf of their own: verify holds them to their entries.
+    assert report.size == leaves - report.records["notices"] == 8
+    assert report.checkpoint is None and report.uncovered == 8
 
 
 def test_accounts_grants_and_revocations_are_leaves(ledgered: Registry):
@@ -187,6 +188,60 @@ def test_personal_fields_and_the_current_register_are_covered(ledgered: Registry
     assert report.counts == {"altered": 3}
 
 
+def _notice_of(registry: Registry, event_id: str) -> int:
+    with registry.database.engine.connect() as connection:
+        return int(
+            connection.execute(
+                text("SELECT id FROM notices WHERE entry_id = :e"),
+                {"e": _entry_id(registry, event_id)},
+            ).scalar_one()
+        )
+
+
+def test_an_entry_notice_is_held_to_its_entry(ledgered: Registry):
+    """Entry notices have no leaf: each must tell exactly its adverse entry, once."""
+    notice, entry = _notice_of(ledgered, "T-2"), _entry_id(ledgered, "T-2")
+    _sql(ledgered, "UPDATE notices SET person_id = :p WHERE id = :n", p=ZHANG_JIAN, n=notice)
+    report = verify_registry(ledgered)
+    assert _problems(report) == {("altered", "notices", str(notice))}
+    assert "no longer matches its entry" in report.findings[0].message
+    _sql(
+        ledgered, "UPDATE notices SET person_id = :p, body = 'hi' WHERE id = :n", p=LI_NA, n=notice
+    )
+    assert _problems(verify_registry(ledgered)) == {("altered", "notices", str(notice))}
+    _sql(ledgered, "DELETE FROM notices WHERE id = :n", n=notice)
+    report = verify_registry(ledgered)
+    assert _problems(report) == {("deleted", "notices", f"entry {entry}")}
+    assert report.findings[0].message == f"the notice of entry {entry} is gone: deleted"
+
+
+@pytest.mark.parametrize(
+    ("event_id", "why"),
+    [("T-1", "is a second notice of its entry"), ("F-1", "tells of no adverse entry")],
+)
+def test_a_forged_entry_notice_is_named_as_inserted(ledgered: Registry, event_id: str, why: str):
+    """A second notice of an adverse entry, or a notice of a merit (no notice is due)."""
+    _sql(
+        ledgered,
+        "INSERT INTO notices (person_id, kind, entry_id, recorded_at) "
+        "SELECT person_id, 'entry', id, recorded_at FROM entries WHERE event_id = :e",
+        e=event_id,
+    )
+    with ledgered.database.engine.connect() as connection:
+        forged = connection.execute(text("SELECT max(id) FROM notices")).scalar_one()
+    report = verify_registry(ledgered)
+    assert _problems(report) == {("inserted", "notices", str(forged))}
+    assert why in report.findings[0].message
+
+
+def test_a_notice_of_an_altered_entry_is_not_named_twice(ledgered: Registry):
+    """Turning a fine into a merit behind the office's back is named once, on the entry."""
+    _sql(ledgered, "UPDATE entries SET points = 5 WHERE event_id = 'T-2'")
+    report = verify_registry(ledgered)
+    assert report.counts == {"altered": 1}
+    assert report.findings[0].table == "entries"
+
+
 def test_an_archive_purge_keeps_every_leaf_recomputable(ledgered: Registry):
     from socialcredit.store import ledger as store_ledger
 
@@ -221,8 +276,9 @@ def _rewrite_leaf(registry: Registry, index: int, new_hash: bytes) -> None:
 
 def test_a_rewritten_log_is_caught_by_the_signed_checkpoint(ledgered: Registry):
     signed = ledger.create_checkpoint(ledgered)
-    # Alter an entry, then give the log a leaf that matches the altered row.
-    _sql(ledgered, "UPDATE entries SET points = 50 WHERE event_id = 'T-1'")
+    # Alter an entry, then give the log a leaf that matches the altered row (a smaller fine:
+    # still adverse, so that its notice still fits it).
+    _sql(ledgered, "UPDATE entries SET points = -1 WHERE event_id = 'T-1'")
     from socialcredit.store import leaves, ledger_read
     from socialcredit.store.ledger import locate
 
@@ -325,21 +381,21 @@ def test_an_entry_newer_than_the_checkpoint_is_refused_by_reason(
 
 
 def test_proofs_and_roots_of_a_tree_spanning_tiles(ledgered: Registry):
-    """70,000 leaves: nodes come from tiles of levels 0, 8 and 16."""
+    """70,000 leaves and the fixture's 8: nodes come from tiles of levels 0, 8 and 16."""
     people = [ZHANG_JIAN] * 70_000
     record_bulk_access(ledgered, LOCAL, people, "export", "tiles")
     checkpoint = ledger.create_checkpoint(ledgered)
-    assert checkpoint.size == 70_010
+    assert checkpoint.size == 70_008
     with ledgered.database.read() as connection:
         stored = leaf_hash_run(connection, 0, checkpoint.size)
         reader = TileReader(connection)
         tree = merkle.MemoryTree([stored[i : i + 32] for i in range(0, len(stored), 32)])
         assert merkle.root_hash(checkpoint.size, reader.node) == tree.root() == checkpoint.root
-        for index in (0, 255, 256, 65_535, 65_536, 70_009):
+        for index in (0, 255, 256, 65_535, 65_536, 70_007):
             path = merkle.inclusion_proof(index, checkpoint.size, reader.node)
             assert path == merkle.inclusion_proof(index, checkpoint.size, tree.node)
-        assert merkle.consistency_proof(10, 70_010, reader.node) == merkle.consistency_proof(
-            10, 70_010, tree.node
+        assert merkle.consistency_proof(8, 70_008, reader.node) == merkle.consistency_proof(
+            8, 70_008, tree.node
         )
     assert verify_registry(ledgered).ok
 
@@ -408,7 +464,7 @@ def test_cli_checkpoint_proofs_and_verify(
     ledger_cli: Callable[..., Run], sqlite_ledgered: Registry, tmp_path: Path
 ):
     first = ledger_cli("checkpoint", "--export", tmp_path / "witness.json", "--json")
-    assert first.code == 0 and first.document["size"] == 10
+    assert first.code == 0 and first.document["size"] == 8
     inclusion = ledger_cli("proof", "inclusion", "traffic-police", "T-1", "--json")
     assert inclusion.code == 0 and inclusion.document["valid"]
     ledger_cli("score", LI_NA)

@@ -35,10 +35,10 @@ from socialcredit.services.event_references import (
     reference_checks,
 )
 from socialcredit.services.models import EventImportResult
-from socialcredit.services.notices import NOTICE_COLUMNS, adverse_entries, entry_notices
+from socialcredit.services.notices import record_entry_notices
 from socialcredit.services.registry import Registry
 from socialcredit.store import due_process, ledger, repository
-from socialcredit.store.bulk import ENTRY_COLUMNS, insert_entries, insert_rows, merge_entries
+from socialcredit.store.bulk import ENTRY_COLUMNS, insert_entries, merge_entries
 
 __all__ = ["RowOutcomes", "import_events", "import_event_frame"]
 
@@ -218,22 +218,11 @@ def _effects(
     changes = original_changes(accepted, recorded_at, f"import {import_id}")
     if changes.height:
         due_process.append_entry_changes(connection, changes)
-    adverse = adverse_entries(accepted)
-    if adverse.height == 0:
-        return
-    keys = accepted.select(agency="n_agency", event_id="n_event_id").sort("agency", "event_id")
-    ids = ledger.inserted_ids(connection, "entries", keys, mark)  # the insert's order
-    invariant(ids.height == accepted.height, "every accepted row is a new entry")
-    notices = entry_notices(
-        adverse.join(
-            ids,
-            left_on=["n_agency", "n_event_id"],
-            right_on=["agency", "event_id"],
-            maintain_order="left",  # notices in the file's order
-        ),
-        recorded_at,
-    )
-    insert_rows(connection, "notices", notices, NOTICE_COLUMNS)
+    # No leaf per entry notice: it is a function of its entry (person, entry id, the batch's
+    # moment), and the entry has its leaf; verify holds each notice to its entry and every
+    # adverse entry to its notice (services.ledger_verify). A leaf each was 40% of an import's
+    # leaves.
+    record_entry_notices(connection, import_id, mark)
 
 
 def _caps(registry: Registry) -> dict[tuple[str, str], int]:

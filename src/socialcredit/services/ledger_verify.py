@@ -3,7 +3,9 @@
 1. Every record of every ledgered table is encoded again and hashed; it must equal the leaf
    the log holds for it. A record whose leaf differs was **altered**; a leaf whose record is
    gone was **deleted**; a record without a leaf was **inserted** behind the application's back.
-   ``people`` (current state, updated in place) must equal each person's last recorded change.
+   ``people`` (current state, updated in place) must equal each person's last recorded change;
+   an entry notice (no leaf of its own) must fit its adverse entry, and each adverse entry have
+   one.
 2. The tree is rebuilt from the stored leaf hashes: its head and node tiles must match, and so
    must the root of every signed checkpoint (whose signatures are checked with the office's
    keys, which are not in the database).
@@ -67,6 +69,8 @@ class VerifyReport:
     checkpoint: dict[str, Any] | None = None
     uncovered: int = 0
     witness: dict[str, Any] | None = None
+    # Keys of records named altered or deleted, by kind: what depends on them is not named again.
+    unsound: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -157,6 +161,8 @@ def _check_kind(
     _report_keys(report, "log", kind, doubled, "{key}: more than one leaf claims this record")
     joined = records.join(mine, on="key", how="full", coalesce=True)
     inserted = joined.filter(pl.col("leaf").is_null())
+    if kind.kind == "notices":
+        inserted = _check_entry_notices(connection, report, records, inserted)
     _report_keys(
         report,
         "inserted",
@@ -166,6 +172,7 @@ def _check_kind(
     )
     deleted = joined.filter(pl.col("@row").is_null())
     _report_keys(report, "deleted", kind, deleted["key"], "{key} has a leaf but no record: deleted")
+    report.unsound[kind.kind] = set(deleted["key"].to_list())
     both = joined.filter(pl.col("leaf").is_not_null() & pl.col("@row").is_not_null())
     if both.height == 0:
         return
@@ -180,9 +187,83 @@ def _check_kind(
         stored.gather(both["leaf"].clip(0, max(stored.len() - 1, 0))) if stored.len() else computed
     )
     altered = both.filter(computed != expected)
+    report.unsound[kind.kind].update(altered["key"].to_list())
     _report_keys(
         report, "altered", kind, _label(kind, altered), "{key} no longer matches its leaf: altered"
     )
+
+
+_ENTRY_FACTS = ("person_id", "recorded_at", "points", "grade_cap", "blacklist_until")
+
+
+def _entry_facts(connection: Connection) -> pl.DataFrame:
+    """Every entry's id, person, moment, and whether it is adverse (it costs points, caps the
+    grade or blacklists: it has a notice)."""
+    whole = leaves.spec("entries")
+    facts = leaves.LeafSpec(
+        "entries", "entries", "id", tuple(c for c in whole.columns if c.name in _ENTRY_FACTS)
+    )
+    return ledger_read.read_records(connection, facts).select(
+        entry_id="id",
+        told_person="person_id",
+        told_at="recorded_at",
+        adverse=(pl.col("points") < 0)
+        | pl.col("grade_cap").is_not_null()
+        | pl.col("blacklist_until").is_not_null(),
+    )
+
+
+def _check_entry_notices(
+    connection: Connection, report: VerifyReport, records: pl.DataFrame, unleafed: pl.DataFrame
+) -> pl.DataFrame:
+    """Entry notices written by imports have no leaf: each is a function of its adverse entry,
+    which has one. So a notice without a leaf that names an entry must tell exactly that entry
+    (its person, its moment, no text of its own), and every adverse entry must have exactly one
+    entry notice (with a leaf or without). Returns the leafless notices left: inserted.
+
+    A notice of an entry already named as altered or deleted is not named again."""
+    is_entry_notice = (pl.col("kind") == "entry") & pl.col("entry_id").is_not_null()
+    entries = _entry_facts(connection)
+    named = report.unsound.get("entries", set())
+    held = (
+        unleafed.filter(is_entry_notice)
+        .join(entries, on="entry_id", how="left")
+        .filter(~pl.col("entry_id").cast(pl.String).is_in(list(named)))
+    )
+    spec = leaves.spec("notices")
+    _report_keys(
+        report,
+        "inserted",
+        spec,
+        held.filter(~pl.col("adverse").fill_null(False))["key"],
+        "{key} tells of no adverse entry: inserted behind the application's back",
+    )
+    own_text = pl.any_horizontal(pl.col(c).is_not_null() for c in ("subject", "body", "detail"))
+    differs = (
+        (pl.col("person_id") != pl.col("told_person"))
+        | (pl.col("recorded_at") != pl.col("told_at"))
+        | own_text
+    )
+    altered = held.filter(pl.col("adverse").fill_null(False) & differs)["key"]
+    _report_keys(report, "altered", spec, altered, "{key} no longer matches its entry: altered")
+    told = records.filter(is_entry_notice)
+    again = told.filter(pl.col("id") != pl.col("id").min().over("entry_id")).sort("id")["key"]
+    _report_keys(
+        report,
+        "inserted",
+        spec,
+        again,
+        "{key} is a second notice of its entry: inserted behind the application's back",
+    )
+    untold = entries.filter("adverse").join(told, on="entry_id", how="anti").sort("entry_id")
+    _report_keys(
+        report,
+        "deleted",
+        spec,
+        untold.select(pl.format("entry {}", "entry_id")).to_series(),
+        "the notice of {key} is gone: deleted",
+    )
+    return unleafed.filter(~is_entry_notice)
 
 
 def _check_people(connection: Connection, report: VerifyReport) -> None:

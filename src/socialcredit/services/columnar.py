@@ -143,10 +143,17 @@ def apply_checks(frame: pl.DataFrame, checks: Sequence[Check]) -> pl.DataFrame:
     Reasons come from the boolean tests over the whole batch; messages, which format text,
     are built only for the rejected rows. ``frame`` must have a unique ``row`` column.
     """
-    reason: pl.Expr = pl.lit(None, dtype=pl.String)
-    for check in reversed(checks):
-        reason = pl.when(check.fails.fill_null(False)).then(pl.lit(check.code)).otherwise(reason)
-    frame = frame.with_columns(reason=reason)
+    # Each test is its own column first: Polars evaluates separate expressions in parallel,
+    # while one nested when/then chain ran on one core.
+    flags = [f"@fails:{index}" for index in range(len(checks))]
+    frame = frame.with_columns(
+        check.fails.fill_null(False).alias(flag) for check, flag in zip(checks, flags, strict=True)
+    )
+    reason = pl.coalesce(
+        pl.when(pl.col(flag)).then(pl.lit(check.code))
+        for check, flag in zip(checks, flags, strict=True)
+    )
+    frame = frame.with_columns(reason=reason.cast(pl.String)).drop(flags)
     failing = frame.filter(pl.col("reason").is_not_null())
     passing = frame.filter(pl.col("reason").is_null()).with_columns(
         message=pl.lit(None, dtype=pl.String)

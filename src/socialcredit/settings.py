@@ -27,6 +27,7 @@ class Settings:
     max_rows_per_file: int = 50_000_000
     sqlite_busy_timeout_ms: int = 5000
     sqlite_cache_mib: int = 256
+    pg_batch_work_mem_mib: int = 64
     now: str = ""
     contest_answer_days: int = 30
     max_attachments: int = 5
@@ -84,6 +85,8 @@ SETTING_HELP: Mapping[str, str] = {
     "sqlite_busy_timeout_ms": "How long a SQLite writer waits for the write lock before giving up.",
     "sqlite_cache_mib": "Page cache per SQLite connection, in MiB (memory it may use, not a "
     "reservation).",
+    "pg_batch_work_mem_mib": "PostgreSQL work_mem, in MiB, for population scoring (SET LOCAL in "
+    "its transaction): enough to group every person in memory instead of sorting on disk.",
     "now": "Pin the registry clock to this ISO-8601 timestamp (testing and replays); empty "
     "means the real clock.",
     "api_max_events": "The most events in one JSON request to POST /api/v1/events; more is "
@@ -134,6 +137,7 @@ _BOUNDS = {
     "max_rows_per_file": (1, 1_000_000_000),
     "sqlite_busy_timeout_ms": (0, 600_000),
     "sqlite_cache_mib": (2, 65_536),
+    "pg_batch_work_mem_mib": (1, 65_536),
     "api_max_events": (1, 100_000),
     "api_max_request_bytes": (1024, GIB),
     "api_max_upload_bytes": (1024, 64 * GIB),

@@ -184,6 +184,23 @@ def test_population_on_postgres_equals_per_person(make_registry, postgres_url: s
         _compare(registry, ids, day)
 
 
+def test_population_scoring_raises_work_mem_for_its_own_transaction_only(
+    make_registry, postgres_url: str
+) -> None:
+    from sqlalchemy import text
+
+    from socialcredit.store import repository
+
+    registry = make_registry(postgres_url, CATALOGUES, pg_batch_work_mem_mib=48)
+    show = text("SHOW work_mem")
+    with registry.database.read() as connection:
+        before = connection.execute(show).scalar_one()
+        repository.batch_memory(connection, registry.settings.pg_batch_work_mem_mib)
+        assert connection.execute(show).scalar_one() == "48MB"
+    with registry.database.read() as connection:
+        assert connection.execute(show).scalar_one() == before != "48MB"
+
+
 def test_scores_export_lists_everyone_by_id(sqlite_registry: Registry, tmp_path: Path) -> None:
     ids = _people(sqlite_registry, 5)
     result = export_scores(sqlite_registry, tmp_path / "scores.csv", as_of=TODAY)

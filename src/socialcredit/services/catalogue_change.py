@@ -191,6 +191,7 @@ def _both(registry: Registry, old: Catalogue, new: Catalogue) -> pl.DataFrame:
     """id, old_score, old_grade, new_score, new_grade, blacklisted for everyone, by id."""
     day = new.effective_from
     with registry.database.read() as connection:
+        repository.batch_memory(connection, registry.settings.pg_batch_work_mem_mib)
         people = repository.person_ids(connection)
         aggregates = sql_aggregates(connection, day, old.grades)
     before = grade_population(people, aggregates, old)

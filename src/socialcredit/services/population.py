@@ -41,6 +41,7 @@ def population_scores(
     day = as_of or registry.clock.today()
     catalogue = registry.in_force(day, known_at)
     with registry.database.read() as connection:
+        repository.batch_memory(connection, registry.settings.pg_batch_work_mem_mib)
         people = repository.person_ids(connection, known_at)
         aggregates = sql_aggregates(connection, day, catalogue.grades, known_at=known_at)
     return grade_population(people, aggregates, catalogue)

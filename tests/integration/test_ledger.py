@@ -113,6 +113,28 @@ def test_every_write_is_a_leaf_and_an_untouched_registry_verifies(ledgered: Regi
     assert report.checkpoint is None and report.uncovered == 8
 
 
+def test_a_batch_with_taken_keys_gives_a_leaf_to_each_new_entry_only(
+    ledgered: Registry, tmp_path: Path
+):
+    """PostgreSQL merges such a batch with ON CONFLICT (its ids drawn beforehand leave a gap)."""
+    again = write_csv(
+        tmp_path / "again.csv",
+        EVENTS_HEADER,
+        [
+            f"traffic-police,T-2,{LI_NA},TRAFFIC-RED-LIGHT,{recent(10)},camera 7",  # duplicate
+            f"traffic-police,T-9,{LI_NA},TRAFFIC-RED-LIGHT,{recent(3)},camera 9",
+        ],
+    )
+    result = import_events(ledgered, again)
+    assert (result.accepted, result.duplicates) == (1, 1)
+    report = verify_registry(ledgered)
+    assert report.ok, report.findings
+    assert report.records["entries"] == 4 and report.records["notices"] == 3
+    assert report.size == 9  # the 8 before, and the new entry's
+    checkpoint = ledger.create_checkpoint(ledgered)
+    assert ledger.entry_inclusion(ledgered, "traffic-police", "T-9", checkpoint.id).valid
+
+
 def test_accounts_grants_and_revocations_are_leaves(ledgered: Registry):
     users.add_user(
         ledgered,

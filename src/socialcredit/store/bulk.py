@@ -20,6 +20,7 @@ PostgreSQL and concurrency (READ COMMITTED; docs/server.md tells the whole story
 """
 
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -211,27 +212,51 @@ def merge_entries(connection: Connection, frame: pl.DataFrame) -> pl.DataFrame:
     ``ON CONFLICT`` about half as much again. A taken key makes it fail with a unique
     violation (after waiting, like the merge, for an uncommitted holder); it is then rolled
     back and the merge does the batch. Both insert in key order: one lock order, no deadlock.
+
+    The rows' ids are taken from the table's sequence first, so that their leaves are known
+    before the server has stored them: they are hashed while it inserts (the server works in
+    its own process, and psycopg waits without the GIL), and no ids are read back.
     """
     if frame.height == 0:
         return pl.DataFrame(schema=_TAKEN_SCHEMA)
-    names = ", ".join(ENTRY_COLUMNS)
     mark = ledger.begin(connection, "entries")  # before any row lock: one lock order
-    staging = _stage(connection, "entries", frame, ENTRY_COLUMNS)
+    driver = _driver(connection)
+    staged = frame.sort("agency", "event_id").with_columns(id=_new_entry_ids(driver, frame.height))
+    columns = ("id", *ENTRY_COLUMNS)
+    names = ", ".join(columns)
+    staging = _stage(connection, "entries", staged, columns)
     rows = (
         f"SELECT {names} FROM {staging} "
         'ORDER BY agency COLLATE "C", event_id COLLATE "C"'  # the byte order Polars sorts in
     )
-    driver = _driver(connection)
-    taken: list[tuple[str, str]] = []
-    if not _insert_if_all_free(driver, f"INSERT INTO entries ({names}) {rows}"):
-        taken = driver.execute(
-            f"WITH inserted AS (INSERT INTO entries ({names}) {rows} "
-            "ON CONFLICT (agency, event_id) DO NOTHING RETURNING agency, event_id) "
-            f"SELECT s.agency, s.event_id FROM {staging} AS s WHERE NOT EXISTS ("
-            "SELECT FROM inserted AS i WHERE i.agency = s.agency AND i.event_id = s.event_id)"
-        ).fetchall()
-    ledger.record_inserted(connection, "entries", frame, mark)
-    return pl.DataFrame(taken, schema=_TAKEN_SCHEMA, orient="row")
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="socialcredit-merge") as server:
+        inserting = server.submit(
+            _insert_if_all_free, driver, f"INSERT INTO entries ({names}) {rows}"
+        )
+        hashed = ledger.hash_batch("entries", staged) if mark is not None else None
+        all_free = inserting.result()
+    if all_free:
+        if hashed is not None:
+            ledger.append_batch(connection, hashed)
+        return pl.DataFrame(schema=_TAKEN_SCHEMA)
+    inserted = driver.execute(
+        f"INSERT INTO entries ({names}) {rows} "
+        "ON CONFLICT (agency, event_id) DO NOTHING RETURNING id"
+    ).fetchall()
+    went_in = staged.filter(pl.col("id").is_in([row[0] for row in inserted]))
+    if mark is not None:
+        ledger.append(connection, "entries", went_in)
+    return staged.join(went_in, on="id", how="anti").select(list(_TAKEN_SCHEMA))
+
+
+def _new_entry_ids(driver: Any, count: int) -> pl.Series:
+    """``count`` new ids from the entries' own sequence, ascending (concurrent writers draw
+    from it too: the values need not be consecutive, only unused)."""
+    drawn = driver.execute(
+        "SELECT nextval(pg_get_serial_sequence('entries', 'id')) FROM generate_series(1, %s)",
+        (count,),
+    ).fetchall()
+    return pl.Series("id", sorted(row[0] for row in drawn), dtype=pl.Int64)
 
 
 def _insert_if_all_free(driver: Any, insert: str) -> bool:

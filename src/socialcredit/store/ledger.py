@@ -40,9 +40,12 @@ __all__ = [
     "ENABLED_OPTION",
     "LEDGERED",
     "Leaf",
+    "LeafBatch",
     "append",
+    "append_batch",
     "begin",
     "enabled",
+    "hash_batch",
     "insert_row",
     "inserted_ids",
     "locate",
@@ -169,21 +172,46 @@ def _hashes(kind: leaves.LeafSpec, frame: pl.DataFrame, salts: bytes | None) -> 
     return leaves.leaf_hashes(leaves.encode(kind, frame, salts, prefix="\x00"))
 
 
+@dataclass(frozen=True, slots=True)
+class LeafBatch:
+    """The leaves of a batch of records, hashed (``hash_batch``) but not yet appended
+    (``append_batch``): a writer that knows its rows' keys before the database has stored them
+    can hash while the database works."""
+
+    kind: leaves.LeafSpec
+    frame: pl.DataFrame  # the records, in id order for numbered kinds
+    salts: bytes | None
+    hashes: list[bytes]
+
+
+def hash_batch(kind_name: str, frame: pl.DataFrame) -> LeafBatch:
+    """Salt and hash one leaf per row of ``frame`` (the record's key and columns); no I/O."""
+    kind = leaves.spec(kind_name)
+    if kind.numbered:
+        frame = frame.sort("id")
+    salts = os.urandom(leaves.SALT_BYTES * frame.height) if kind.salted else None
+    return LeafBatch(kind, frame, salts, _hashes(kind, frame, salts))
+
+
+def append_batch(connection: Connection, batch: LeafBatch) -> int:
+    """Append leaves hashed by ``hash_batch`` to the log (after their records are written)."""
+    if batch.frame.height == 0 or not enabled(connection):
+        return 0
+    head = load_head(connection, lock=True)
+    connection.execute(
+        insert(ledger_batches), _batch_row(head, batch.kind, batch.frame, batch.salts)
+    )
+    append_hashes(connection, head, batch.hashes)
+    return batch.frame.height
+
+
 def append(connection: Connection, kind_name: str, frame: pl.DataFrame) -> int:
     """Append one leaf per row of ``frame`` (the record's key and columns); returns the count."""
     if frame.height == 0 or not enabled(connection):
         return 0
-    kind = leaves.spec(kind_name)
     if frame.height <= SMALL_BATCH_ROWS:
-        return _append_rows(connection, kind, frame.to_dicts())
-    if kind.numbered:
-        frame = frame.sort("id")
-    salts = os.urandom(leaves.SALT_BYTES * frame.height) if kind.salted else None
-    hashes = _hashes(kind, frame, salts)
-    head = load_head(connection, lock=True)
-    connection.execute(insert(ledger_batches), _batch_row(head, kind, frame, salts))
-    append_hashes(connection, head, hashes)
-    return frame.height
+        return _append_rows(connection, leaves.spec(kind_name), frame.to_dicts())
+    return append_batch(connection, hash_batch(kind_name, frame))
 
 
 def record_rows(connection: Connection, kind: str, rows: Sequence[Mapping[str, Any]]) -> int:

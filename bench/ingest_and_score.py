@@ -325,7 +325,8 @@ def _print_postgres(report: dict[str, Any]) -> None:
     print(
         f"        of which: entries write (staging COPY + merge) "
         f"{parts.get('entries_write', 0):.2f} s (ratio to raw COPY "
-        f"{imp['entries_write_ratio']:.2f}), ledger {parts.get('ledger', 0):.2f} s, "
+        f"{imp['entries_write_ratio']:.2f}), ledger {parts.get('ledger', 0):.2f} s (the "
+        "entries' leaves are hashed while the server inserts them), "
         f"other effects (notices) {parts.get('effects', 0):.2f} s; the rest is reading, "
         "judging and classifying"
     )

@@ -55,6 +55,20 @@ def test_columnar_encodings_equal_the_reference(rows: list[dict[str, object]]):
     assert hashes == [hashlib.sha256(b"\x00" + text.encode()).digest() for text in encoded]
 
 
+@settings(max_examples=5, deadline=None)
+@given(rows=st.lists(_entries(), min_size=1, max_size=4))
+def test_a_big_batch_encoded_in_two_halves_equals_the_reference(rows: list[dict[str, object]]):
+    """From HALVES_FROM_ROWS rows the encodings are built in two halves at once."""
+    count = leaves.HALVES_FROM_ROWS + 1
+    many = [{**rows[n % len(rows)], "id": n + 1} for n in range(count)]
+    salts = os.urandom(leaves.SALT_BYTES * count)
+    encoded = leaves.encode(ENTRIES, pl.DataFrame(many), salts).to_list()
+    assert len(encoded) == count
+    for position in (0, count // 2 - 1, count // 2, count - 1):
+        salt = salts[position * 16 : (position + 1) * 16]
+        assert encoded[position].encode() == leaves.canonical_record(ENTRIES, many[position], salt)
+
+
 def test_a_leaf_holds_digests_of_personal_fields_not_the_fields():
     row = {
         "id": 7,

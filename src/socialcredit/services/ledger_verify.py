@@ -32,6 +32,7 @@ from socialcredit.services.ledger import (
     consistency_between,
     read_checkpoint_file,
 )
+from socialcredit.services.notices import adverse_rows
 from socialcredit.services.registry import Registry
 from socialcredit.store import leaves, ledger_read
 from socialcredit.store.ledger_tree import TILE_HEIGHT, TILE_WIDTH, Head, leaf_hash_run, load_head
@@ -207,9 +208,7 @@ def _entry_facts(connection: Connection) -> pl.DataFrame:
         entry_id="id",
         told_person="person_id",
         told_at="recorded_at",
-        adverse=(pl.col("points") < 0)
-        | pl.col("grade_cap").is_not_null()
-        | pl.col("blacklist_until").is_not_null(),
+        adverse=adverse_rows(),
     )
 
 

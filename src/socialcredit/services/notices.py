@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import polars as pl
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Table,
     insert,
     literal,
     or_,
@@ -38,6 +38,7 @@ __all__ = [
     "HOW_TO_CONTEST",
     "Notice",
     "adverse",
+    "adverse_rows",
     "entry_facts",
     "entry_notice_text",
     "notice_detail",
@@ -189,10 +190,21 @@ def notice_detail(
     return None
 
 
-def adverse(table: Table = entries) -> ColumnElement[bool]:
+def adverse() -> ColumnElement[bool]:
     """An entry a person gets a notice for: it costs points, caps the grade or blacklists."""
     return or_(
-        table.c.points < 0, table.c.grade_cap.is_not(None), table.c.blacklist_until.is_not(None)
+        entries.c.points < 0,
+        entries.c.grade_cap.is_not(None),
+        entries.c.blacklist_until.is_not(None),
+    )
+
+
+def adverse_rows() -> pl.Expr:
+    """``adverse`` on a frame of entries (``verify`` checks that each such entry has a notice)."""
+    return (
+        (pl.col("points") < 0)
+        | pl.col("grade_cap").is_not_null()
+        | pl.col("blacklist_until").is_not_null()
     )
 
 

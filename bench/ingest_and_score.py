@@ -323,12 +323,12 @@ def _print_postgres(report: dict[str, Any]) -> None:
     )
     parts = imp["parts_seconds"]
     print(
-        f"        of which: entries write (staging COPY + merge) "
+        f"        of which: entries write (COPY, with their notices) "
         f"{parts.get('entries_write', 0):.2f} s (ratio to raw COPY "
         f"{imp['entries_write_ratio']:.2f}), ledger {parts.get('ledger', 0):.2f} s (the "
         "entries' leaves are hashed while the server inserts them), "
-        f"other effects (notices) {parts.get('effects', 0):.2f} s; the rest is reading, "
-        "judging and classifying"
+        f"other effects {parts.get('effects', 0):.2f} s; the rest is reading, classifying "
+        "and judging (the next batch is judged while the server writes)"
     )
     print(
         f"score   {report['people']:>10,} people  ours {score['seconds']:7.2f} s  "

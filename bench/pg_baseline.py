@@ -163,8 +163,8 @@ def raw_group_by(url: str, day: date) -> tuple[float, int]:
 
 
 class Stopwatch:
-    """Where an import's time goes: the entries write (staging COPY and merge), the ledger,
-    and the batch's other effects (notices), by wrapping those functions for one run.
+    """Where an import's time goes: the entries write (their COPY and their notices'), the
+    ledger, and the batch's other effects, by wrapping those functions for one run.
 
     Bench-only: it patches module attributes and restores them; a function that is not there
     (renamed) is simply not timed.

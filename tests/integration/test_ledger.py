@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from tests.conftest import (
     EVENTS_HEADER,
     LI_NA,
@@ -545,3 +545,31 @@ def test_with_the_ledger_off_writes_are_reported_as_inserted(
         ("catalogue_versions", "inserted"),
         ("person_changes", "inserted"),
     }
+
+
+def test_a_batch_hashed_against_a_head_that_moved_is_refused(ledgered: Registry):
+    """hash_batch may work out the new tree nodes before the batch is appended (PostgreSQL
+    does it while the server inserts the entries), from the head its caller holds locked.
+    Appending them to any other head would break the tree: append_batch refuses."""
+    from socialcredit.store import ledger as store_ledger
+    from socialcredit.store.ledger_tree import append_hashes
+    from socialcredit.store.schema import entries
+
+    with ledgered.database.read() as connection:
+        rows = connection.execute(select(entries).order_by(entries.c.id)).mappings().all()
+    frame = pl.DataFrame([dict(row) for row in rows]).with_columns(
+        pl.col("recorded_at").dt.replace_time_zone(None)  # stored as naive UTC
+    )
+    with (
+        pytest.raises(RuntimeError, match="ledger head moved from size 8 to 9"),
+        ledgered.database.write() as connection,
+    ):
+        base = store_ledger.head(connection)
+        batch = store_ledger.hash_batch("entries", frame, base)
+        append_hashes(connection, base, [bytes(32)])  # someone else's leaf
+        store_ledger.append_batch(connection, batch)
+    assert verify_registry(ledgered).ok  # the refused transaction left nothing behind
+    with ledgered.database.write() as connection:  # the same batch against its own head: fine
+        batch = store_ledger.hash_batch("entries", frame, store_ledger.head(connection))
+        assert store_ledger.append_batch(connection, batch) == 3
+        assert store_ledger.head(connection) == batch.extension.head  # type: ignore[union-attr]

@@ -130,3 +130,33 @@ def test_negative_entries_send_notices(town: Registry, tmp_path: Path):
     assert [notice.kind for notice in notices] == ["entry"]
     assert notices[0].detail is not None and notices[0].detail["event_id"] == "C1"
     assert "grade no better than D" in notices[0].body
+
+
+def test_a_correction_in_a_later_batch_of_the_same_file(
+    make_registry, database_url: str, people_file: Path, tmp_path: Path
+):
+    """On PostgreSQL a batch is judged while the one before it is written; a batch that
+    refers to an event (here: in the batch being written) is judged after that one commits,
+    so the correction finds its original. Batches of two rows: [T1, T2] [T1b, T3] [T4]."""
+    registry = make_registry(database_url, [FIXTURES / "due-process.yaml"], batch_rows=2)
+    import_people(registry, people_file)
+    red = "traffic-police,{},{},TRAFFIC-RED-LIGHT,2026-05-0{},,{},"
+    result, rejects = _import(
+        registry,
+        tmp_path,
+        "mixed.csv",
+        [
+            red.format("T1", LI_NA, 1, ""),
+            red.format("T2", ZHANG_JIAN, 1, ""),
+            red.format("T1b", LI_NA, 2, "T1"),
+            red.format("T3", ZHANG_JIAN, 3, ""),
+            red.format("T4", ZHANG_JIAN, 4, ""),
+        ],
+    )
+    assert (result.accepted, result.rejected, rejects.height) == (5, 0, 0)
+    original = _entry(registry, "T1")
+    assert (original["status"], original["status_reason"]) == (
+        "withdrawn",
+        "corrected by event T1b",
+    )
+    assert standing.score(registry, LI_NA).score == 995

@@ -29,6 +29,7 @@ __all__ = [
     "fetch_originals",
     "original_changes",
     "reference_checks",
+    "references",
 ]
 
 ORIGINAL_SCHEMA = {
@@ -44,7 +45,8 @@ ORIGINAL_SCHEMA = {
 }
 
 
-def _references(frame: pl.DataFrame) -> pl.DataFrame:
+def references(frame: pl.DataFrame) -> pl.DataFrame:
+    """The events a normalised batch refers to (corrects or repairs): agency and event ID."""
     return (
         frame.select("n_agency", reference=pl.coalesce("n_corrects", "n_repairs"))
         .drop_nulls()
@@ -54,7 +56,7 @@ def _references(frame: pl.DataFrame) -> pl.DataFrame:
 
 def fetch_originals(connection: Connection, frame: pl.DataFrame) -> pl.DataFrame:
     """The stored entries the batch refers to, with their current status and end."""
-    wanted = _references(frame)
+    wanted = references(frame)
     if wanted.height == 0:
         return pl.DataFrame(schema=ORIGINAL_SCHEMA)
     pairs = list(zip(wanted["n_agency"].to_list(), wanted["reference"].to_list(), strict=True))

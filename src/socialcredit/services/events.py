@@ -7,7 +7,8 @@ and the import's counters together.
 """
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,9 +34,10 @@ from socialcredit.services.event_references import (
     join_originals,
     original_changes,
     reference_checks,
+    references,
 )
 from socialcredit.services.models import EventImportResult
-from socialcredit.services.notices import record_entry_notices
+from socialcredit.services.notices import entry_notice_rows, record_entry_notices
 from socialcredit.services.registry import Registry
 from socialcredit.store import due_process, ledger, repository
 from socialcredit.store.bulk import ENTRY_COLUMNS, insert_entries, merge_entries
@@ -100,10 +102,13 @@ def _merge_batch(connection: Connection, batch: _Batch, classified: pl.DataFrame
     "look, then insert" is never final. The merge is: it inserts every free key and reports
     the taken ones, each held by an entry committed before it ended. Those rows are settled
     against the stored entries (duplicate or conflict); the rows that went in stay accepted.
-    Nothing is inserted twice, and no later commit can change the answer.
+    Nothing is inserted twice, and no later commit can change the answer. The notices of the
+    entries that went in are written right behind them (``entry_notice_rows``).
     """
     accepted = classified.filter(pl.col("outcome") == "accepted")
-    taken = merge_entries(connection, _entries_frame(accepted, batch.import_id, batch.recorded_at))
+    entries_frame = _entries_frame(accepted, batch.import_id, batch.recorded_at)
+    merged = merge_entries(connection, entries_frame, entry_notice_rows)
+    taken = merged.taken
     if taken.height == 0:
         return classified
     stored = repository.fetch_entry_keys(connection, taken)
@@ -121,6 +126,7 @@ def _merge_batch(connection: Connection, batch: _Batch, classified: pl.DataFrame
     )
     written = settled.filter(pl.col("outcome") == "accepted").height
     invariant(written == accepted.height - taken.height, "the accepted rows are the merged ones")
+    invariant(written == merged.written.height, "the merge wrote the accepted rows")
     return settled
 
 
@@ -181,27 +187,71 @@ def _record(
     return outcomes
 
 
-def _judge(
-    registry: Registry,
-    batch: pl.DataFrame,
-    frames: CatalogueFrames,
-    people: imports.PeopleLookup,
-    bound_agency: str | None,
-) -> pl.DataFrame:
-    normal = normalise_events(batch)
-    known = people.fetch(normal["n_person_id"])
-    with registry.database.read() as connection:
-        originals = fetch_originals(connection, normal)
-    normal = join_originals(normal, originals, registry.catalogues())
-    return judge_events(
-        normal,
-        frames,
-        known,
-        today=registry.clock.today(),
-        max_field_chars=registry.settings.max_field_chars,
-        bound_agency=bound_agency,
-        extra_checks=reference_checks(),
-    )
+@dataclass
+class _Judge:
+    """Judges batches of one import: each row accepted for now, or rejected with its reason."""
+
+    registry: Registry
+    frames: CatalogueFrames
+    people: imports.PeopleLookup
+    bound_agency: str | None
+
+    def __call__(self, batch: pl.DataFrame) -> pl.DataFrame:
+        return self._finish(normalise_events(batch))
+
+    def ahead(self, batch: pl.DataFrame) -> pl.DataFrame | None:
+        """Judge ``batch`` while the batch before it is still being written, or ``None``.
+
+        Judging reads the register of people (an events import does not change it) and the
+        originals of corrections and repairs, which may be in the batch being written: a batch
+        with such rows gives ``None``, and is judged once that batch has committed.
+        """
+        normal = normalise_events(batch)
+        if references(normal).height:
+            return None
+        return self._finish(normal)
+
+    def _finish(self, normal: pl.DataFrame) -> pl.DataFrame:
+        known = self.people.fetch(normal["n_person_id"])
+        with self.registry.database.read() as connection:
+            originals = fetch_originals(connection, normal)
+        normal = join_originals(normal, originals, self.registry.catalogues())
+        return judge_events(
+            normal,
+            self.frames,
+            known,
+            today=self.registry.clock.today(),
+            max_field_chars=self.registry.settings.max_field_chars,
+            bound_agency=self.bound_agency,
+            extra_checks=reference_checks(),
+        )
+
+
+def _judged(
+    judge: _Judge, raw: pl.DataFrame, batch_rows: int, *, ahead: bool
+) -> Iterator[pl.DataFrame]:
+    """The batches of ``raw``, judged, in order.
+
+    ``ahead``: batch k+1 is judged in a helper thread while the caller writes batch k (the
+    generator is resumed only once that write is done). Worth it where the database works in
+    a process of its own (PostgreSQL): its writing and our judging then overlap. In SQLite
+    both compete for the same two cores and it was slower (24.5 s against 21.6 s for 1M).
+    """
+    batches = list(imports.batches(raw, batch_rows))
+    if not ahead:
+        for batch in batches:
+            yield judge(batch)
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="socialcredit-judge") as helper:
+        pending: Future[pl.DataFrame | None] | None = None
+        if batches:
+            pending = helper.submit(judge, batches[0])
+        for index, batch in enumerate(batches):
+            judged = pending.result() if pending is not None else None
+            pending = None
+            if index + 1 < len(batches):
+                pending = helper.submit(judge.ahead, batches[index + 1])
+            yield judge(batch) if judged is None else judged
 
 
 def _effects(
@@ -222,7 +272,8 @@ def _effects(
     # moment), and the entry has its leaf; verify holds each notice to its entry and every
     # adverse entry to its notice (services.ledger_verify). A leaf each was 40% of an import's
     # leaves.
-    record_entry_notices(connection, import_id, mark)
+    if connection.dialect.name == "sqlite":  # PostgreSQL wrote them behind the entries
+        record_entry_notices(connection, import_id, mark)
 
 
 def _caps(registry: Registry) -> dict[tuple[str, str], int]:
@@ -251,21 +302,26 @@ def import_event_frame(
     ``bound_agency``: the rows come from an account of that agency; rows naming another are
     rejected (``not-your-agency``). ``row_outcomes`` receives each batch's per-row outcomes.
     """
-    frames = catalogue_frames(registry.catalogues())
+    judge = _Judge(
+        registry,
+        catalogue_frames(registry.catalogues()),
+        imports.PeopleLookup(registry, names=("id", "public_servant")),
+        bound_agency,
+    )
     caps = _caps(registry)
-    people = imports.PeopleLookup(registry, names=("id", "public_servant"))
     with registry.database.write() as connection:
         import_id = repository.start_import(
             connection, "events", source, sha256, registry.clock.now()
         )
     totals: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
-    for batch in imports.batches(raw, registry.settings.batch_rows):
-        judged = _judge(registry, batch, frames, people, bound_agency)
+    ahead = not registry.database.is_sqlite
+    for judged in _judged(judge, raw, registry.settings.batch_rows, ahead=ahead):
         recorded_at = registry.clock.now()
         with registry.database.write() as connection:
             mark = ledger.max_id(connection, "entries")
-            classified = _write_batch(connection, _Batch(judged, import_id, recorded_at, caps))
+            batch_of = _Batch(judged, import_id, recorded_at, caps)
+            classified = _write_batch(connection, batch_of)
             _effects(connection, classified, mark, import_id, recorded_at)
             totals += _record(connection, classified, columns, import_id, recorded_at)
         rejected = classified.filter(pl.col("outcome") == "rejected")

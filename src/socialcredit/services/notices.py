@@ -40,6 +40,7 @@ __all__ = [
     "adverse",
     "adverse_rows",
     "entry_facts",
+    "entry_notice_rows",
     "entry_notice_text",
     "notice_detail",
     "list_notices",
@@ -208,25 +209,40 @@ def adverse_rows() -> pl.Expr:
     )
 
 
-def record_entry_notices(connection: Connection, import_id: int, mark: int) -> int:
-    """The notices of a batch's adverse entries: those of import ``import_id`` above id ``mark``.
+def entry_notice_rows(written: pl.DataFrame) -> tuple[str, pl.DataFrame]:
+    """The notices of adverse entries just written (with their ids), as rows of ``notices``.
 
-    One ``INSERT … SELECT`` from the entries just written, in the batch's transaction: a row
-    holds only whom it is for, which entry, and the entry's moment, so the database copies them
-    without a round trip through Python. The facts are the entry's own columns (``entry_facts``)
-    and the texts are written from them on reading (``entry_notice_text``). ``import_id`` keeps
-    out entries that a concurrent import committed above the mark (PostgreSQL). Returns the
-    count.
+    A row holds only whom it is for, which entry, and the entry's moment; the facts are the
+    entry's own columns (``entry_facts``) and the texts are written from them on reading
+    (``entry_notice_text``). In entry id order. PostgreSQL knows a batch's ids before it has
+    stored the entries, and writes these right behind them (``store.bulk.merge_entries``).
+    """
+    rows = (
+        written.filter(adverse_rows())
+        .sort("id")
+        .select("person_id", kind=pl.lit("entry"), entry_id="id", recorded_at="recorded_at")
+    )
+    return "notices", rows
+
+
+def record_entry_notices(connection: Connection, import_id: int, mark: int) -> int:
+    """The notices of a batch's adverse entries (``entry_notice_rows``), where the batch's
+    entry ids are known only once stored (SQLite): those of import ``import_id`` above id
+    ``mark``.
+
+    One ``INSERT … SELECT`` in the batch's transaction, no round trip through Python.
+    ``import_id`` keeps out entries that a concurrent import committed above the mark.
+    Returns the count.
     """
     chosen = (
         select(entries.c.person_id, literal("entry"), entries.c.id, entries.c.recorded_at)
         .where(entries.c.id > mark, entries.c.import_id == import_id, adverse())
         .order_by(entries.c.id)
     )
-    written = connection.execute(
+    inserted = connection.execute(
         insert(notices).from_select(["person_id", "kind", "entry_id", "recorded_at"], chosen)
     )
-    return int(written.rowcount)
+    return int(inserted.rowcount)
 
 
 def _person_notices(connection: Connection, person_id: str, before_id: int | None) -> Any:

@@ -1,26 +1,28 @@
 """Bulk writes of whole batches: SQLite ``executemany`` in the caller's transaction, PostgreSQL
-binary ``COPY`` into a staging table and one set-based merge.
+binary ``COPY`` (straight into the table, or into a staging table and one set-based merge).
 
 Frames arrive already validated and typed (Polars); this module only moves them into tables.
 Rows are built with ``zip`` over column lists (C speed) rather than per-row Python code.
 
 PostgreSQL and concurrency (READ COMMITTED; docs/server.md tells the whole story):
 
-- ``merge_entries`` is one ``INSERT ... SELECT ... ON CONFLICT (agency, event_id) DO NOTHING``
-  that also returns the staged keys it did *not* insert. When a concurrent transaction holds
-  one of our keys uncommitted, the server waits for it to end: committed, our row is skipped;
+- ``merge_entries`` first tries a binary COPY straight into ``entries`` (every key free: the
+  usual case). A taken key makes it fail, and the batch is merged by one ``INSERT ... SELECT
+  ... ON CONFLICT (agency, event_id) DO NOTHING`` that also returns the staged keys it did *not*
+  insert. When a concurrent transaction holds one of our keys uncommitted, the server waits for
+  it to end (for either statement): committed, our row is skipped (or the COPY fails);
   rolled back, our row goes in. So every key the merge skipped is held by a committed entry
   that the caller's next statement sees, and the caller can settle those rows against the store
-  without a second insert, a lock or a retry loop. (When every key is free, the usual case, a
-  plain ``INSERT ... SELECT`` does the same work for less; see ``merge_entries``.)
+  without a second insert, a lock or a retry loop.
 - Rows are merged in key order (``COLLATE "C"``, the byte order Polars sorts in), so two
   transactions that share keys wait on each other in one direction only: no deadlock.
 - People are merged in ID order for the same reason; ``lock_people_writes`` serialises people
   writers so that a batch can be settled against a register that nobody else is changing.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +31,7 @@ import psycopg
 from sqlalchemy import Connection
 
 from socialcredit.store import ledger, pgcopy
+from socialcredit.store.handoff import quick_handoffs
 
 __all__ = [
     "ENTRY_COLUMNS",
@@ -38,6 +41,10 @@ __all__ = [
     "insert_entries",
     "insert_rows",
     "lock_people_writes",
+    "Derived",
+    "Merged",
+    "copy_rows",
+    "draw_ids",
     "merge_entries",
     "upsert_people",
 ]
@@ -153,6 +160,14 @@ def _stage(connection: Connection, table: str, frame: pl.DataFrame, columns: Seq
     return staging
 
 
+def copy_rows(connection: Connection, table: str, frame: pl.DataFrame) -> int:
+    """PostgreSQL: append ``frame`` (its columns by name) to ``table`` with binary COPY and no
+    leaves (for rows the ledger holds through others: entry notices); returns the count."""
+    if frame.height:
+        _copy_rows(connection, table, frame, frame.columns)
+    return frame.height
+
+
 def insert_rows(
     connection: Connection, table: str, frame: pl.DataFrame, columns: Sequence[str]
 ) -> int:
@@ -198,76 +213,124 @@ def insert_entries(connection: Connection, frame: pl.DataFrame) -> int:
 _TAKEN_SCHEMA = {"agency": pl.String, "event_id": pl.String}
 
 
-def merge_entries(connection: Connection, frame: pl.DataFrame) -> pl.DataFrame:
-    """PostgreSQL: merge ``frame`` into ``entries``; returns the keys that did not go in.
+@dataclass(frozen=True, slots=True)
+class Merged:
+    """What ``merge_entries`` did: the rows that went in (with their ids), the keys that did
+    not (each held by an entry committed before the merge ended)."""
 
-    Binary COPY into the staging table, then one statement: ``INSERT ... SELECT ... ON
-    CONFLICT DO NOTHING`` whose ``RETURNING`` keys are subtracted from the staged ones. Each
-    returned key is held by an entry committed before the merge ended (the server waited for
-    its transaction), so the caller reads it with its next statement. ``frame`` has
-    ``ENTRY_COLUMNS`` and at most one row per key.
+    written: pl.DataFrame  # ``id`` and ENTRY_COLUMNS, in id order
+    taken: pl.DataFrame  # ``agency``, ``event_id``
 
-    Usually every key is free, and a plain ``INSERT ... SELECT`` is tried first (in a
-    savepoint): it costs about as much as COPY into the table, the speculative insertion of
-    ``ON CONFLICT`` about half as much again. A taken key makes it fail with a unique
-    violation (after waiting, like the merge, for an uncommitted holder); it is then rolled
-    back and the merge does the batch. Both insert in key order: one lock order, no deadlock.
+
+# Rows of another table that follow from entries (their notices): the entries written, with
+# their ids, give the table's name and its rows.
+Derived = Callable[[pl.DataFrame], tuple[str, pl.DataFrame]]
+
+
+def merge_entries(
+    connection: Connection, frame: pl.DataFrame, derived: Derived | None = None
+) -> Merged:
+    """PostgreSQL: merge ``frame`` into ``entries``; says which rows went in and which keys
+    were taken. ``frame`` has ``ENTRY_COLUMNS`` and at most one row per key. ``derived``
+    rows (of the entries that went in) are written right after them, in the same transaction.
+
+    Usually every key is free, and the rows are written with binary COPY straight into
+    ``entries`` (in a savepoint): the server's cheapest way in, as fast as the raw baseline.
+    A taken key makes it fail with a unique violation (after waiting for an uncommitted
+    holder to end, as any insert would); it is then rolled back, and the batch is merged
+    from a staging table with one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING
+    id``. Each key it skipped is held by an entry committed before it ended, which the
+    caller's next statement sees. Both write in key order: one lock order, no deadlock.
 
     The rows' ids are taken from the table's sequence first, so that their leaves are known
     before the server has stored them: they are hashed while it inserts (the server works in
-    its own process, and psycopg waits without the GIL), and no ids are read back.
+    its own process, and psycopg waits without the GIL), and no ids are read back. The
+    derived rows follow the entries in the same helper thread, so the server goes on to them
+    without waiting for us.
     """
     if frame.height == 0:
-        return pl.DataFrame(schema=_TAKEN_SCHEMA)
+        return Merged(frame.with_columns(id=pl.lit(0, pl.Int64)).clear(), _no_keys())
     mark = ledger.begin(connection, "entries")  # before any row lock: one lock order
     driver = _driver(connection)
     staged = frame.sort("agency", "event_id").with_columns(id=_new_entry_ids(driver, frame.height))
     columns = ("id", *ENTRY_COLUMNS)
-    names = ", ".join(columns)
-    staging = _stage(connection, "entries", staged, columns)
-    rows = (
-        f"SELECT {names} FROM {staging} "
-        'ORDER BY agency COLLATE "C", event_id COLLATE "C"'  # the byte order Polars sorts in
-    )
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="socialcredit-merge") as server:
-        inserting = server.submit(
-            _insert_if_all_free, driver, f"INSERT INTO entries ({names}) {rows}"
-        )
-        hashed = ledger.hash_batch("entries", staged) if mark is not None else None
-        all_free = inserting.result()
+    base = ledger.head(connection) if mark is not None else None
+    with (
+        quick_handoffs(),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="socialcredit-merge") as server,
+    ):
+        follow = None if derived is None else derived(staged.sort("id"))
+        copying = server.submit(_copy_if_all_free, connection, staged, columns, follow)
+        hashed = ledger.hash_batch("entries", staged, base) if base is not None else None
+        all_free = copying.result()
     if all_free:
         if hashed is not None:
             ledger.append_batch(connection, hashed)
-        return pl.DataFrame(schema=_TAKEN_SCHEMA)
+        return Merged(staged.sort("id"), _no_keys())
+    names = ", ".join(columns)
+    staging = _stage(connection, "entries", staged, columns)
     inserted = driver.execute(
-        f"INSERT INTO entries ({names}) {rows} "
+        f"INSERT INTO entries ({names}) SELECT {names} FROM {staging} "
+        'ORDER BY agency COLLATE "C", event_id COLLATE "C" '  # the byte order Polars sorts in
         "ON CONFLICT (agency, event_id) DO NOTHING RETURNING id"
     ).fetchall()
-    went_in = staged.filter(pl.col("id").is_in([row[0] for row in inserted]))
+    went_in = staged.filter(pl.col("id").is_in([row[0] for row in inserted])).sort("id")
     if mark is not None:
         ledger.append(connection, "entries", went_in)
-    return staged.join(went_in, on="id", how="anti").select(list(_TAKEN_SCHEMA))
+    if derived is not None:
+        copy_rows(connection, *derived(went_in))
+    taken = staged.join(went_in, on="id", how="anti").select(list(_TAKEN_SCHEMA))
+    return Merged(went_in, taken)
+
+
+def _no_keys() -> pl.DataFrame:
+    return pl.DataFrame(schema=_TAKEN_SCHEMA)
 
 
 def _new_entry_ids(driver: Any, count: int) -> pl.Series:
-    """``count`` new ids from the entries' own sequence, ascending (concurrent writers draw
-    from it too: the values need not be consecutive, only unused)."""
-    drawn = driver.execute(
-        "SELECT nextval(pg_get_serial_sequence('entries', 'id')) FROM generate_series(1, %s)",
-        (count,),
-    ).fetchall()
-    return pl.Series("id", sorted(row[0] for row in drawn), dtype=pl.Int64)
+    """``count`` new ids from the entries' own sequence, ascending.
+
+    Concurrent writers draw from it too, so the values need not be consecutive, only unused.
+    They usually are consecutive, and then only their span is read back; otherwise they are
+    drawn again one by one (the first draw leaves a gap, as a rolled-back insert does). The
+    sequence is named once: ``pg_get_serial_sequence`` per row cost 4 s per million ids.
+    """
+    sequence = driver.execute("SELECT pg_get_serial_sequence('entries', 'id')").fetchone()[0]
+    return draw_ids(driver, sequence, count)
 
 
-def _insert_if_all_free(driver: Any, insert: str) -> bool:
-    """Run ``insert`` in a savepoint; False (and nothing inserted) if a key was taken."""
+def draw_ids(driver: Any, sequence: str, count: int) -> pl.Series:
+    """``count`` new values of ``sequence``, ascending (see ``_new_entry_ids``)."""
+    if count == 0:
+        return pl.Series("id", [], dtype=pl.Int64)
+    draw = "SELECT nextval(%s::regclass) AS id FROM generate_series(1, %s)"
+    low, high, drawn = driver.execute(
+        f"SELECT min(id), max(id), count(*) FROM ({draw}) AS drawn", (sequence, count)
+    ).fetchone()
+    if drawn == count and high - low + 1 == count:
+        return pl.int_range(low, high + 1, eager=True, dtype=pl.Int64).alias("id")
+    values = driver.execute(draw, (sequence, count)).fetchall()
+    return pl.Series("id", sorted(row[0] for row in values), dtype=pl.Int64)
+
+
+def _copy_if_all_free(
+    connection: Connection,
+    frame: pl.DataFrame,
+    columns: Sequence[str],
+    follow: tuple[str, pl.DataFrame] | None,
+) -> bool:
+    """COPY ``frame`` into ``entries`` in a savepoint, then the rows that ``follow`` from it
+    (a table and its rows); False (and nothing kept) if a key was taken."""
+    driver = _driver(connection)
     driver.execute("SAVEPOINT entries_all_free")
     try:
-        driver.execute(insert)
+        _copy_rows(connection, "entries", frame, columns)
     except psycopg.errors.UniqueViolation:
         driver.execute("ROLLBACK TO SAVEPOINT entries_all_free")
         return False
     driver.execute("RELEASE SAVEPOINT entries_all_free")
+    if follow is not None:
+        copy_rows(connection, *follow)
     return True
 
 

@@ -33,7 +33,14 @@ import polars as pl
 from sqlalchemy import Connection, Table, func, insert, select
 
 from socialcredit.store import leaves, schema
-from socialcredit.store.ledger_tree import Head, append_hashes, load_head
+from socialcredit.store.ledger_tree import (
+    Extension,
+    Head,
+    append_hashes,
+    extend,
+    load_head,
+    store_extension,
+)
 from socialcredit.store.schema import ledger_batches, ledger_purged
 
 __all__ = [
@@ -46,6 +53,7 @@ __all__ = [
     "begin",
     "enabled",
     "hash_batch",
+    "head",
     "insert_row",
     "inserted_ids",
     "locate",
@@ -182,26 +190,41 @@ class LeafBatch:
     frame: pl.DataFrame  # the records, in id order for numbered kinds
     salts: bytes | None
     hashes: list[bytes]
+    extension: Extension | None  # the tree with them, when the head was known
 
 
-def hash_batch(kind_name: str, frame: pl.DataFrame) -> LeafBatch:
-    """Salt and hash one leaf per row of ``frame`` (the record's key and columns); no I/O."""
+def head(connection: Connection) -> Head:
+    """The log's head, for ``hash_batch`` (after ``begin``, which holds its lock)."""
+    return load_head(connection)
+
+
+def hash_batch(kind_name: str, frame: pl.DataFrame, base: Head | None = None) -> LeafBatch:
+    """Salt and hash one leaf per row of ``frame`` (the record's key and columns); no I/O.
+
+    ``base``: the log's head, locked by the caller until ``append_batch``; the new tree nodes
+    are then hashed here too, while the caller's database may be busy with the records.
+    """
     kind = leaves.spec(kind_name)
     if kind.numbered:
         frame = frame.sort("id")
     salts = os.urandom(leaves.SALT_BYTES * frame.height) if kind.salted else None
-    return LeafBatch(kind, frame, salts, _hashes(kind, frame, salts))
+    hashes = _hashes(kind, frame, salts)
+    extension = None if base is None else extend(base, hashes)
+    return LeafBatch(kind, frame, salts, hashes, extension)
 
 
 def append_batch(connection: Connection, batch: LeafBatch) -> int:
     """Append leaves hashed by ``hash_batch`` to the log (after their records are written)."""
     if batch.frame.height == 0 or not enabled(connection):
         return 0
-    head = load_head(connection, lock=True)
+    current = load_head(connection, lock=True)
     connection.execute(
-        insert(ledger_batches), _batch_row(head, batch.kind, batch.frame, batch.salts)
+        insert(ledger_batches), _batch_row(current, batch.kind, batch.frame, batch.salts)
     )
-    append_hashes(connection, head, batch.hashes)
+    if batch.extension is not None:
+        store_extension(connection, batch.extension)  # checks that ``current`` is its base
+    else:
+        append_hashes(connection, current, batch.hashes)
     return batch.frame.height
 
 

@@ -28,10 +28,13 @@ __all__ = [
     "TILE_HEIGHT",
     "TILE_WIDTH",
     "Head",
+    "Extension",
     "TileReader",
     "append_hashes",
+    "extend",
     "leaf_hash_run",
     "load_head",
+    "store_extension",
 ]
 
 TILE_HEIGHT = 8
@@ -119,15 +122,53 @@ def _tile_rows(
         index += take
 
 
+@dataclass(frozen=True, slots=True)
+class Extension:
+    """Leaf hashes appended to a head in memory (``extend``): the new head and the complete
+    nodes to store (``store_extension``). Pure, so it can be worked out while the database is
+    busy with something else."""
+
+    base: Head
+    head: Head
+    emitted: Emitted
+
+
+def extend(head: Head, hashes: list[bytes]) -> Extension:
+    """``hashes`` appended to the tree whose head is ``head``, in memory; no I/O."""
+    frontier, emitted = extend_frontier(head.size, head.frontier, hashes, TILE_HEIGHT)
+    new_head = Head(head.log_id, head.size + len(hashes), tuple(frontier))
+    return Extension(head, new_head, emitted)
+
+
+def store_extension(connection: Connection, extension: Extension) -> Head:
+    """Store an ``extend``-ed tree in the caller's transaction; returns the new head.
+
+    The caller holds the head's lock, taken before ``extension.base`` was read, so the stored
+    head is still that base (checked: appending to any other would break the tree).
+    """
+    stored = load_head(connection)
+    if stored != extension.base:
+        raise RuntimeError(
+            f"ledger head moved from size {extension.base.size} to {stored.size} while a batch "
+            "was hashed: its lock was not held"
+        )
+    return _store(connection, extension)
+
+
+def _store(connection: Connection, extension: Extension) -> Head:
+    if extension.head.size == extension.base.size:
+        return extension.head
+    _write_tiles(connection, extension.emitted)
+    frontier = b"".join(extension.head.frontier)
+    connection.execute(_SET_HEAD, {"new_size": extension.head.size, "new_frontier": frontier})
+    return extension.head
+
+
 def append_hashes(connection: Connection, head: Head, hashes: list[bytes]) -> Head:
     """Append leaf hashes to the tree in the caller's transaction; returns the new head."""
     if not hashes:
         return head
-    frontier, emitted = extend_frontier(head.size, head.frontier, hashes, TILE_HEIGHT)
-    _write_tiles(connection, emitted)
-    size = head.size + len(hashes)
-    connection.execute(_SET_HEAD, {"new_size": size, "new_frontier": b"".join(frontier)})
-    return Head(head.log_id, size, tuple(frontier))
+    return _store(connection, extend(head, hashes))
 
 
 def _write_tiles(connection: Connection, emitted: Emitted) -> None:

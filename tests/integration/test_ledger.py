@@ -573,3 +573,67 @@ def test_a_batch_hashed_against_a_head_that_moved_is_refused(ledgered: Registry)
         batch = store_ledger.hash_batch("entries", frame, store_ledger.head(connection))
         assert store_ledger.append_batch(connection, batch) == 3
         assert store_ledger.head(connection) == batch.extension.head  # type: ignore[union-attr]
+
+
+def test_big_batches_with_and_without_taken_keys_verify(ledgered: Registry, tmp_path: Path):
+    """A batch of more than a few rows is hashed while it is inserted, with the ids the store
+    is expected to give it (SQLite) or has given it beforehand (PostgreSQL); when some keys are
+    taken the guess is dropped and the leaves come from the rows that went in."""
+    red = "traffic-police,B-{},{},TRAFFIC-RED-LIGHT,{},camera {}"
+    first = [red.format(n, LI_NA, recent(5), n) for n in range(100)]
+    again = [red.format(n, LI_NA, recent(5), n) for n in range(50, 150)]  # 50 taken
+    assert (
+        import_events(ledgered, write_csv(tmp_path / "b1.csv", EVENTS_HEADER, first)).accepted
+        == 100
+    )
+    result = import_events(ledgered, write_csv(tmp_path / "b2.csv", EVENTS_HEADER, again))
+    assert (result.accepted, result.duplicates) == (50, 50)
+    report = verify_registry(ledgered)
+    assert report.ok, report.findings
+    assert report.records["entries"] == 3 + 150
+    assert report.size == 8 + 150  # one leaf per entry that went in, none for the duplicates
+    checkpoint = ledger.create_checkpoint(ledgered)
+    for event_id in ("B-0", "B-99", "B-100", "B-149"):
+        assert ledger.entry_inclusion(ledgered, "traffic-police", event_id, checkpoint.id).valid
+
+
+def test_a_store_level_insert_with_taken_keys_gives_leaves_to_the_new_rows_only(
+    ledgered: Registry,
+):
+    """bulk.insert_entries skips taken keys; the leaves hashed for the ids the store was
+    expected to give are dropped, and the rows that went in get theirs from the store."""
+    from datetime import date, datetime
+
+    from socialcredit.store.bulk import ENTRY_COLUMNS, insert_entries
+
+    def rows(first: int, last: int) -> pl.DataFrame:
+        count = last - first
+        return pl.DataFrame(
+            {
+                "agency": ["traffic-police"] * count,
+                "event_id": [f"S-{n}" for n in range(first, last)],
+                "person_id": [LI_NA] * count,
+                "rule": ["VOLUNTEER-SERVICE"] * count,
+                "occurred_on": [date(2026, 5, 1)] * count,
+                "evidence": [f"shift {n}" for n in range(first, last)],
+                "catalogue_version": ["2026.1"] * count,
+                "points": [5] * count,  # merits: no notices (this is below the import)
+                "counts_until": [date(2028, 5, 1)] * count,
+                "blacklist_until": pl.Series([None] * count, dtype=pl.Date),
+                "grade_cap": pl.Series([None] * count, dtype=pl.String),
+                "import_id": pl.Series([None] * count, dtype=pl.Int64),
+                "recorded_at": [datetime(2026, 11, 28, 4)] * count,
+                "points_cut": [0] * count,
+                "corrects": pl.Series([None] * count, dtype=pl.String),
+                "repairs": pl.Series([None] * count, dtype=pl.String),
+            }
+        ).select(ENTRY_COLUMNS)
+
+    with ledgered.database.write() as connection:
+        assert insert_entries(connection, rows(0, 100)) == 100
+    with ledgered.database.write() as connection:
+        assert insert_entries(connection, rows(60, 160)) == 60  # 40 taken
+    report = verify_registry(ledgered)
+    assert report.ok, report.findings
+    assert report.records["entries"] == 3 + 160
+    assert report.size == 8 + 160

@@ -53,6 +53,7 @@ def test_columnar_encodings_equal_the_reference(rows: list[dict[str, object]]):
         assert encoded[position].encode() == leaves.canonical_record(ENTRIES, row, salt)
     hashes = leaves.leaf_hashes(leaves.encode(ENTRIES, frame, salts, prefix="\x00"))
     assert hashes == [hashlib.sha256(b"\x00" + text.encode()).digest() for text in encoded]
+    assert leaves.hash_leaves(ENTRIES, frame, salts) == hashes  # encoded and hashed in one go
 
 
 @settings(max_examples=5, deadline=None)
@@ -63,10 +64,13 @@ def test_a_big_batch_encoded_in_two_halves_equals_the_reference(rows: list[dict[
     many = [{**rows[n % len(rows)], "id": n + 1} for n in range(count)]
     salts = os.urandom(leaves.SALT_BYTES * count)
     encoded = leaves.encode(ENTRIES, pl.DataFrame(many), salts).to_list()
-    assert len(encoded) == count
+    hashes = leaves.hash_leaves(ENTRIES, pl.DataFrame(many), salts)
+    assert len(encoded) == len(hashes) == count
     for position in (0, count // 2 - 1, count // 2, count - 1):
         salt = salts[position * 16 : (position + 1) * 16]
-        assert encoded[position].encode() == leaves.canonical_record(ENTRIES, many[position], salt)
+        reference = leaves.canonical_record(ENTRIES, many[position], salt)
+        assert encoded[position].encode() == reference
+        assert hashes[position] == hashlib.sha256(b"\x00" + reference).digest()
 
 
 def test_a_leaf_holds_digests_of_personal_fields_not_the_fields():

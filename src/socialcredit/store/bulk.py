@@ -21,7 +21,7 @@ PostgreSQL and concurrency (READ COMMITTED; docs/server.md tells the whole story
 """
 
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +30,7 @@ import polars as pl
 import psycopg
 from sqlalchemy import Connection
 
-from socialcredit.store import ledger, pgcopy
+from socialcredit.store import leaves, ledger, pgcopy
 from socialcredit.store.handoff import quick_handoffs
 
 __all__ = [
@@ -178,11 +178,46 @@ def insert_rows(
     if connection.dialect.name == "sqlite":
         marks = ", ".join("?" for _ in columns)
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
-        _driver(connection).executemany(sql, _sqlite_values(frame, columns))
-    else:
-        _copy_rows(connection, table, frame, columns)
+        return _sqlite_insert(connection, table, frame, columns, sql, mark)
+    _copy_rows(connection, table, frame, columns)
     ledger.record_inserted(connection, table, frame, mark)
     return frame.height
+
+
+def _sqlite_insert(
+    connection: Connection,
+    table: str,
+    frame: pl.DataFrame,
+    columns: Sequence[str],
+    sql: str,
+    mark: int | None,
+) -> int:
+    """SQLite: ``executemany`` of ``frame`` while its leaves are hashed; returns the rows
+    written (``sql`` may skip taken keys).
+
+    Under the write lock SQLite numbers new rows one above the largest id, in the order given:
+    ``mark + 1 ..``. So the leaves are hashed with those ids in a helper thread while SQLite
+    inserts; the hashing runs in Rust (polars-hash) without the GIL, on the second core.
+    If fewer rows went in, or with other ids, the guess is dropped and the leaves are made
+    from the stored ids (``ledger.record_inserted``).
+    """
+    cursor = _driver(connection).cursor()
+    numbered = mark is not None and leaves.spec(table).numbered
+    if mark is None or not numbered or frame.height <= ledger.SMALL_BATCH_ROWS:
+        cursor.executemany(sql, _sqlite_values(frame, columns))
+        ledger.record_inserted(connection, table, frame, mark)
+        return int(cursor.rowcount)
+    guessed = frame.with_columns(id=pl.int_range(mark + 1, mark + 1 + frame.height, dtype=pl.Int64))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="socialcredit-leaves") as helper:
+        hashing = helper.submit(ledger.hash_batch, table, guessed)
+        cursor.executemany(sql, _sqlite_values(frame, columns))
+        hashed = _leaves_hashed(hashing)
+    written = int(cursor.rowcount)
+    if written == frame.height and ledger.max_id(connection, table) == mark + frame.height:
+        ledger.append_batch(connection, hashed)
+    else:
+        ledger.record_inserted(connection, table, frame, mark)
+    return written
 
 
 def insert_entries(connection: Connection, frame: pl.DataFrame) -> int:
@@ -202,12 +237,8 @@ def insert_entries(connection: Connection, frame: pl.DataFrame) -> int:
             f"INSERT INTO entries ({names}) VALUES ({marks}) "
             "ON CONFLICT (agency, event_id) DO NOTHING"
         )
-        cursor = _driver(connection).cursor()
-        cursor.executemany(sql, _sqlite_values(frame, columns))
-        written = int(cursor.rowcount)
-        ledger.record_inserted(connection, "entries", frame, mark)
-        return written
-    return frame.height - merge_entries(connection, frame).height
+        return _sqlite_insert(connection, "entries", frame, columns, sql, mark)
+    return frame.height - merge_entries(connection, frame).taken.height
 
 
 _TAKEN_SCHEMA = {"agency": pl.String, "event_id": pl.String}
@@ -281,6 +312,12 @@ def merge_entries(
         copy_rows(connection, *derived(went_in))
     taken = staged.join(went_in, on="id", how="anti").select(list(_TAKEN_SCHEMA))
     return Merged(went_in, taken)
+
+
+def _leaves_hashed(hashing: "Future[ledger.LeafBatch]") -> ledger.LeafBatch:
+    """Wait for leaves hashed in a helper thread (the wait is the ledger's share of an insert
+    that ran meanwhile: bench/ledger_overhead.py times it)."""
+    return hashing.result()
 
 
 def _no_keys() -> pl.DataFrame:

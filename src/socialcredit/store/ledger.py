@@ -7,7 +7,7 @@ Writers call it around their inserts:
     ledger.record_inserted(connection, "entries", frame, mark)
 
 ``record_inserted`` gives every row inserted since the mark its leaf, in id order: the leaves of
-a batch are encoded columnar (``store.leaves``), hashed in one tight loop and appended to the
+a batch are encoded and hashed columnar (``store.leaves``), and appended to the
 tree (``store.ledger_tree``), with one ``ledger_batches`` row that says which record each leaf
 stands for. Single rows: ``insert_row`` (insert and leaf in one call) or ``record_rows`` (rows
 whose key the caller knows). A value written in place is a leaf of its own kind:
@@ -177,7 +177,7 @@ def _hashes(kind: leaves.LeafSpec, frame: pl.DataFrame, salts: bytes | None) -> 
     """Leaf hashes SHA-256(0x00 || encoding) of a batch, columnar (``leaves.encode``; small
     batches go row by row through ``_append_rows``: both give the same bytes, held to it by
     property tests of ``encode`` against ``canonical_record``)."""
-    return leaves.leaf_hashes(leaves.encode(kind, frame, salts, prefix="\x00"))
+    return leaves.hash_leaves(kind, frame, salts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,9 @@ and the import's counters together.
 """
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -229,7 +230,7 @@ class _Judge:
 
 def _judged(
     judge: _Judge, raw: pl.DataFrame, batch_rows: int, *, ahead: bool
-) -> Iterator[pl.DataFrame]:
+) -> Generator[pl.DataFrame, None, None]:
     """The batches of ``raw``, judged, in order.
 
     ``ahead``: batch k+1 is judged in a helper thread while the caller writes batch k (the
@@ -276,6 +277,19 @@ def _effects(
         record_entry_notices(connection, import_id, mark)
 
 
+def _write_judged(
+    registry: Registry, batch: _Batch, columns: list[str]
+) -> tuple[pl.DataFrame, Counter[str]]:
+    """One judged batch in one transaction: its entries, their effects, its rejections and
+    the import's counters. Returns the rows with their settled outcomes, and their counts."""
+    with registry.database.write() as connection:
+        mark = ledger.max_id(connection, "entries")
+        classified = _write_batch(connection, batch)
+        _effects(connection, classified, mark, batch.import_id, batch.recorded_at)
+        outcomes = _record(connection, classified, columns, batch.import_id, batch.recorded_at)
+    return classified, outcomes
+
+
 def _caps(registry: Registry) -> dict[tuple[str, str], int]:
     return {
         (catalogue.version, rule.code): rule.max_points_per_year
@@ -315,23 +329,24 @@ def import_event_frame(
         )
     totals: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
-    ahead = not registry.database.is_sqlite
-    for judged in _judged(judge, raw, registry.settings.batch_rows, ahead=ahead):
-        recorded_at = registry.clock.now()
-        with registry.database.write() as connection:
-            mark = ledger.max_id(connection, "entries")
-            batch_of = _Batch(judged, import_id, recorded_at, caps)
-            classified = _write_batch(connection, batch_of)
-            _effects(connection, classified, mark, import_id, recorded_at)
-            totals += _record(connection, classified, columns, import_id, recorded_at)
-        rejected = classified.filter(pl.col("outcome") == "rejected")
-        reasons.update(rejected["reason"].to_list())
-        if row_outcomes is not None:
-            row_outcomes(classified)
-        if rejects is not None:
-            rejects.write(imports.rejects_frame(rejected, columns))
-        if progress is not None:
-            progress(sum(totals.values()), raw.height)
+    # One batch (an agency's API call) has nothing to judge ahead.
+    ahead = not registry.database.is_sqlite and raw.height > registry.settings.batch_rows
+    # Closed on the way out, also on an error: a batch judged ahead is waited for, and its
+    # helper thread and read connection are let go at once.
+    batches = _judged(judge, raw, registry.settings.batch_rows, ahead=ahead)
+    with closing(batches):
+        for judged in batches:
+            batch = _Batch(judged, import_id, registry.clock.now(), caps)
+            classified, outcomes = _write_judged(registry, batch, columns)
+            totals += outcomes
+            rejected = classified.filter(pl.col("outcome") == "rejected")
+            reasons.update(rejected["reason"].to_list())
+            if row_outcomes is not None:
+                row_outcomes(classified)
+            if rejects is not None:
+                rejects.write(imports.rejects_frame(rejected, columns))
+            if progress is not None:
+                progress(sum(totals.values()), raw.height)
     with registry.database.write() as connection:
         repository.finish_import(connection, import_id, registry.clock.now())
     result = EventImportResult(

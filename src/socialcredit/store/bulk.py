@@ -286,14 +286,18 @@ def merge_entries(
     staged = frame.sort("agency", "event_id").with_columns(id=_new_entry_ids(driver, frame.height))
     columns = ("id", *ENTRY_COLUMNS)
     base = ledger.head(connection) if mark is not None else None
-    with (
-        quick_handoffs(),
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="socialcredit-merge") as server,
-    ):
-        follow = None if derived is None else derived(staged.sort("id"))
-        copying = server.submit(_copy_if_all_free, connection, staged, columns, follow)
+    follow = None if derived is None else derived(staged.sort("id"))
+    if frame.height <= ledger.SMALL_BATCH_ROWS:  # an API call's few rows: no thread for them
+        all_free = _copy_if_all_free(connection, staged, columns, follow)
         hashed = ledger.hash_batch("entries", staged, base) if base is not None else None
-        all_free = copying.result()
+    else:
+        with (
+            quick_handoffs(),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="socialcredit-merge") as server,
+        ):
+            copying = server.submit(_copy_if_all_free, connection, staged, columns, follow)
+            hashed = ledger.hash_batch("entries", staged, base) if base is not None else None
+            all_free = copying.result()
     if all_free:
         if hashed is not None:
             ledger.append_batch(connection, hashed)

@@ -82,7 +82,8 @@ def _table(name: str) -> Table:
 
 def max_id(connection: Connection, table: str) -> int:
     """The largest id of ``table`` (0 when empty): the mark before an insert."""
-    return int(connection.execute(select(func.coalesce(func.max(_table(table).c.id), 0))).scalar())
+    query = select(func.coalesce(func.max(_table(table).c.id), 0))
+    return int(connection.execute(query).scalar_one())
 
 
 def lock_head(connection: Connection) -> None:
@@ -290,7 +291,13 @@ def insert_row(connection: Connection, table: str, values: Mapping[str, Any]) ->
     begin(connection, table)
     result = connection.execute(insert(_table(table)).values(**values))
     key_column = leaves.spec(table).key
-    key = values[key_column] if key_column in values else result.inserted_primary_key[0]
+    if key_column in values:
+        key = values[key_column]
+    else:
+        inserted = result.inserted_primary_key
+        if inserted is None:
+            raise RuntimeError(f"{table}: the insert returned no primary key")
+        key = inserted[0]
     record_rows(connection, table, [{**values, key_column: key}])
     return key
 

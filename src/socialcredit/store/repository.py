@@ -156,7 +156,7 @@ _PEOPLE_SCHEMA = {
 
 
 def _people_frame(rows: list[Any], names: Sequence[str]) -> pl.DataFrame:
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
     data: dict[str, Any] = dict(zip(names, columns, strict=True))
     # SQLite hands booleans back as 0/1: one cast for the whole column.
     data["public_servant"] = pl.Series(data["public_servant"], dtype=pl.Int8).cast(pl.Boolean)
@@ -283,7 +283,8 @@ def _person_entries_query(with_known_at: bool, with_occurred_until: bool) -> Sel
     both (the statement is immutable), and each call only binds ``person_id``, ``known_at``
     and ``occurred_until``.
     """
-    person_id, known_at = bindparam("person_id"), bindparam("known_at", type_=UTCDateTime)
+    person_id: BindParameter[str] = bindparam("person_id")
+    known_at = bindparam("known_at", type_=UTCDateTime)
     mine = select(entries.c.id).where(entries.c.person_id == person_id)
     latest = latest_changes(known_at if with_known_at else None, among=mine).subquery()
     query = (

@@ -266,7 +266,7 @@ def merge_entries(
     rows (of the entries that went in) are written right after them, in the same transaction.
 
     Usually every key is free, and the rows are written with binary COPY straight into
-    ``entries`` (in a savepoint): the server's cheapest way in, as fast as the raw baseline.
+    ``entries`` (in a savepoint): the server's cheapest way in, the same as the raw baseline's.
     A taken key makes it fail with a unique violation (after waiting for an uncommitted
     holder to end, as any insert would); it is then rolled back, and the batch is merged
     from a staging table with one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING

@@ -51,9 +51,8 @@ def test_columnar_encodings_equal_the_reference(rows: list[dict[str, object]]):
     for position, row in enumerate(rows):
         salt = salts[position * 16 : (position + 1) * 16]
         assert encoded[position].encode() == leaves.canonical_record(ENTRIES, row, salt)
-    hashes = leaves.leaf_hashes(leaves.encode(ENTRIES, frame, salts, prefix="\x00"))
+    hashes = leaves.hash_leaves(ENTRIES, frame, salts)  # encoded and hashed in one go
     assert hashes == [hashlib.sha256(b"\x00" + text.encode()).digest() for text in encoded]
-    assert leaves.hash_leaves(ENTRIES, frame, salts) == hashes  # encoded and hashed in one go
 
 
 @settings(max_examples=5, deadline=None)

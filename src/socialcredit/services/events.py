@@ -245,14 +245,13 @@ def _judged(
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="socialcredit-judge") as helper:
         pending: Future[pl.DataFrame | None] | None = None
-        if batches:
-            pending = helper.submit(judge, batches[0])
         for index, batch in enumerate(batches):
             judged = pending.result() if pending is not None else None
-            pending = None
+            if judged is None:  # the first batch, or one that waited for the one before
+                judged = judge(batch)
             if index + 1 < len(batches):
                 pending = helper.submit(judge.ahead, batches[index + 1])
-            yield judge(batch) if judged is None else judged
+            yield judged
 
 
 def _effects(

@@ -202,8 +202,7 @@ def _sqlite_insert(
     from the stored ids (``ledger.record_inserted``).
     """
     cursor = _driver(connection).cursor()
-    numbered = mark is not None and leaves.spec(table).numbered
-    if mark is None or not numbered or frame.height <= ledger.SMALL_BATCH_ROWS:
+    if mark is None or not leaves.spec(table).numbered or frame.height <= ledger.SMALL_BATCH_ROWS:
         cursor.executemany(sql, _sqlite_values(frame, columns))
         ledger.record_inserted(connection, table, frame, mark)
         return int(cursor.rowcount)
@@ -283,10 +282,12 @@ def merge_entries(
         return Merged(frame.with_columns(id=pl.lit(0, pl.Int64)).clear(), _no_keys())
     mark = ledger.begin(connection, "entries")  # before any row lock: one lock order
     driver = _driver(connection)
+    # Ids ascend in key order, so ``staged`` is in id order too (as the ledger and ``Merged``
+    # want it).
     staged = frame.sort("agency", "event_id").with_columns(id=_new_entry_ids(driver, frame.height))
     columns = ("id", *ENTRY_COLUMNS)
     base = ledger.head(connection) if mark is not None else None
-    follow = None if derived is None else derived(staged.sort("id"))
+    follow = None if derived is None else derived(staged)
     if frame.height <= ledger.SMALL_BATCH_ROWS:  # an API call's few rows: no thread for them
         all_free = _copy_if_all_free(connection, staged, columns, follow)
         hashed = ledger.hash_batch("entries", staged, base) if base is not None else None
@@ -301,7 +302,7 @@ def merge_entries(
     if all_free:
         if hashed is not None:
             ledger.append_batch(connection, hashed)
-        return Merged(staged.sort("id"), _no_keys())
+        return Merged(staged, _no_keys())
     names = ", ".join(columns)
     staging = _stage(connection, "entries", staged, columns)
     inserted = driver.execute(

@@ -48,7 +48,6 @@ __all__ = [
     "encoding",
     "fixed_binary",
     "hash_leaves",
-    "leaf_hashes",
     "salts_hex",
     "sha256_hex",
     "spec",
@@ -214,14 +213,6 @@ def _sha256(expression: pl.Expr) -> pl.Expr:
     return CryptographicHashingNameSpace(expression).sha2_256()
 
 
-def leaf_hashes(inputs: pl.Series) -> list[bytes]:
-    """SHA-256 of each string of ``inputs`` (no nulls): the leaf hashes of ``0x00 || data``."""
-    if inputs.len() == 0:
-        return []
-    hexes = _select_in_halves(inputs.to_frame(), _sha256(pl.col(inputs.name)))
-    return _digests(hexes, inputs.len())
-
-
 def _digests(hexes: pl.Series, count: int) -> list[bytes]:
     """Hex digests (no nulls) as 32-byte values."""
     buffer, offsets = _slices(hexes)
@@ -370,8 +361,8 @@ def encode(
 
 
 def hash_leaves(kind: LeafSpec, frame: pl.DataFrame, salts: bytes | None = None) -> list[bytes]:
-    """The leaf hashes SHA-256(0x00 || encoding) of ``frame``'s rows: ``leaf_hashes`` of
-    ``encode`` with prefix 0x00, in one pass (the encodings are hashed where they are built)."""
+    """The leaf hashes SHA-256(0x00 || encoding) of ``frame``'s rows, in one pass: the
+    encodings are hashed where they are built (``encode`` with prefix 0x00, then SHA-256)."""
     if frame.height == 0:
         return []
     frame, expression = encoding(kind, frame, salts, prefix="\x00")

@@ -174,13 +174,6 @@ def _batch_row(
 SMALL_BATCH_ROWS = 64
 
 
-def _hashes(kind: leaves.LeafSpec, frame: pl.DataFrame, salts: bytes | None) -> list[bytes]:
-    """Leaf hashes SHA-256(0x00 || encoding) of a batch, columnar (``leaves.encode``; small
-    batches go row by row through ``_append_rows``: both give the same bytes, held to it by
-    property tests of ``encode`` against ``canonical_record``)."""
-    return leaves.hash_leaves(kind, frame, salts)
-
-
 @dataclass(frozen=True, slots=True)
 class LeafBatch:
     """The leaves of a batch of records, hashed (``hash_batch``) but not yet appended
@@ -209,7 +202,9 @@ def hash_batch(kind_name: str, frame: pl.DataFrame, base: Head | None = None) ->
     if kind.numbered:
         frame = frame.sort("id")
     salts = os.urandom(leaves.SALT_BYTES * frame.height) if kind.salted else None
-    hashes = _hashes(kind, frame, salts)
+    # Columnar; small batches go row by row through ``_append_rows``: both give the same
+    # bytes, held to it by property tests of ``encode`` against ``canonical_record``.
+    hashes = leaves.hash_leaves(kind, frame, salts)
     extension = None if base is None else extend(base, hashes)
     return LeafBatch(kind, frame, salts, hashes, extension)
 

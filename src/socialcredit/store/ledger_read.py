@@ -17,7 +17,7 @@ from socialcredit.store import leaves, schema
 from socialcredit.store.leaves import LeafSpec
 from socialcredit.store.schema import ledger_batches, ledger_purged
 
-__all__ = ["leaf_map", "purged_digests", "read_records", "with_leaf_inputs"]
+__all__ = ["leaf_map", "purged_digests", "read_records", "recomputed_leaves"]
 
 _TYPES: dict[str, pl.DataType] = {
     "int": pl.Int64(),
@@ -129,10 +129,10 @@ def purged_digests(connection: Connection) -> pl.DataFrame:
     return wide.rename({name: f"@purged:{name}" for name in wide.columns if name != "leaf"})
 
 
-def with_leaf_inputs(kind: LeafSpec, records: pl.DataFrame) -> pl.Series:
-    """The leaf-hash inputs (``0x00`` + encoding) of ``records`` joined to their leaves:
+def recomputed_leaves(kind: LeafSpec, records: pl.DataFrame) -> list[bytes]:
+    """The leaf hashes of ``records`` joined to their leaves, recomputed from the records:
     ``@salt`` (hex) and any ``@purged:<field>`` columns come with them."""
     if kind.salted and records["@salt"].null_count():
         # A record whose salt is gone cannot be recomputed: give it an impossible salt.
         records = records.with_columns(pl.col("@salt").fill_null("-"))
-    return leaves.encode(kind, records, prefix="\x00")
+    return leaves.hash_leaves(kind, records)

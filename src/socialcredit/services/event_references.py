@@ -219,12 +219,10 @@ def _used_this_year(connection: Connection, capped: pl.DataFrame) -> pl.DataFram
     first = date(min(years), 1, 1)
     last = date(max(years), 12, 31)
     rows: list[tuple[object, ...]] = []
-    for start in range(0, len(people), repository.IN_CHUNK):
-        chunk = people[start : start + repository.IN_CHUNK]
+    for chunk in repository.chunks(connection, people):
+        theirs_only = repository.one_of(connection, entries.c.person_id, chunk)
         # The newest changes of these people's entries of these rules only.
-        theirs = select(entries.c.id).where(
-            entries.c.person_id.in_(chunk), entries.c.rule.in_(rules)
-        )
+        theirs = select(entries.c.id).where(theirs_only, entries.c.rule.in_(rules))
         latest = repository.latest_changes(among=theirs).subquery()
         status = func.coalesce(latest.c.status, "active")
         query = (
@@ -237,7 +235,7 @@ def _used_this_year(connection: Connection, capped: pl.DataFrame) -> pl.DataFram
             .outerjoin(latest, latest.c.entry_id == entries.c.id)
             .where(
                 and_(
-                    entries.c.person_id.in_(chunk),
+                    theirs_only,
                     entries.c.rule.in_(rules),
                     entries.c.occurred_on >= first,
                     entries.c.occurred_on <= last,

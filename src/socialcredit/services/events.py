@@ -55,9 +55,19 @@ class _Batch:
     """One judged batch on its way into the store."""
 
     judged: pl.DataFrame
+    keyed: pl.DataFrame  # ``judged`` with its keys settled among its own rows (``_Judged``)
     import_id: int
     recorded_at: datetime
     caps: dict[tuple[str, str], int]  # (version, rule) -> max_points_per_year
+
+
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    """A batch judged, and its keys settled among its own rows (``classify_keys`` without the
+    store): both need no transaction, so they are worked out ahead with the judging."""
+
+    judged: pl.DataFrame
+    keyed: pl.DataFrame
 
 
 def _entries_frame(frame: pl.DataFrame, import_id: int, recorded_at: datetime) -> pl.DataFrame:
@@ -88,7 +98,7 @@ def _entries_frame(frame: pl.DataFrame, import_id: int, recorded_at: datetime) -
 
 def _classify(connection: Connection, batch: _Batch, stored: pl.DataFrame | None) -> pl.DataFrame:
     """Settle keys, then cut the accepted rows' points beyond their rule's yearly cap."""
-    classified = classify_keys(batch.judged, stored)
+    classified = batch.keyed if stored is None else classify_keys(batch.judged, stored)
     accepted = classified.filter(pl.col("outcome") == "accepted")
     capped = apply_yearly_caps(connection, accepted, batch.caps).select(
         "row", "points", "points_cut"
@@ -197,10 +207,10 @@ class _Judge:
     people: imports.PeopleLookup
     bound_agency: str | None
 
-    def __call__(self, batch: pl.DataFrame) -> pl.DataFrame:
+    def __call__(self, batch: pl.DataFrame) -> _Judged:
         return self._finish(normalise_events(batch))
 
-    def ahead(self, batch: pl.DataFrame) -> pl.DataFrame | None:
+    def ahead(self, batch: pl.DataFrame) -> _Judged | None:
         """Judge ``batch`` while the batch before it is still being written, or ``None``.
 
         Judging reads the register of people (an events import does not change it) and the
@@ -212,12 +222,12 @@ class _Judge:
             return None
         return self._finish(normal)
 
-    def _finish(self, normal: pl.DataFrame) -> pl.DataFrame:
+    def _finish(self, normal: pl.DataFrame) -> _Judged:
         known = self.people.fetch(normal["n_person_id"])
         with self.registry.database.read() as connection:
             originals = fetch_originals(connection, normal)
         normal = join_originals(normal, originals, self.registry.catalogues())
-        return judge_events(
+        judged = judge_events(
             normal,
             self.frames,
             known,
@@ -226,11 +236,12 @@ class _Judge:
             bound_agency=self.bound_agency,
             extra_checks=reference_checks(),
         )
+        return _Judged(judged, classify_keys(judged, None))
 
 
 def _judged(
     judge: _Judge, raw: pl.DataFrame, batch_rows: int, *, ahead: bool
-) -> Generator[pl.DataFrame, None, None]:
+) -> Generator[_Judged, None, None]:
     """The batches of ``raw``, judged, in order.
 
     ``ahead``: batch k+1 is judged in a helper thread while the caller writes batch k (the
@@ -244,7 +255,7 @@ def _judged(
             yield judge(batch)
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="socialcredit-judge") as helper:
-        pending: Future[pl.DataFrame | None] | None = None
+        pending: Future[_Judged | None] | None = None
         for index, batch in enumerate(batches):
             judged = pending.result() if pending is not None else None
             if judged is None:  # the first batch, or one that waited for the one before
@@ -335,7 +346,7 @@ def import_event_frame(
     batches = _judged(judge, raw, registry.settings.batch_rows, ahead=ahead)
     with closing(batches):
         for judged in batches:
-            batch = _Batch(judged, import_id, registry.clock.now(), caps)
+            batch = _Batch(judged.judged, judged.keyed, import_id, registry.clock.now(), caps)
             classified, outcomes = _write_judged(registry, batch, columns)
             totals += outcomes
             rejected = classified.filter(pl.col("outcome") == "rejected")

@@ -11,8 +11,10 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Date,
+    any_,
     bindparam,
     func,
     insert,
@@ -21,6 +23,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import BindParameter
 
@@ -38,6 +41,8 @@ from socialcredit.store.schema import (
 
 __all__ = [
     "IN_CHUNK",
+    "chunks",
+    "one_of",
     "add_import_counts",
     "batch_memory",
     "catalogue_generation",
@@ -81,9 +86,36 @@ def driver_rows(connection: Connection, query: Select[Any]) -> list[tuple[Any, .
     return cursor.fetchall()  # type: ignore[no-any-return]
 
 
+# PostgreSQL takes a list of values as one array parameter (``one_of``); the bound is then only
+# on the bytes of one statement.
+ARRAY_CHUNK = 1_000_000
+
+
 def _chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def chunks(connection: Connection, values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    """``values`` in pieces small enough for one ``one_of`` on this database."""
+    postgres = connection.dialect.name == "postgresql"
+    return _chunks(values, ARRAY_CHUNK if postgres else IN_CHUNK)
+
+
+def one_of(
+    connection: Connection, column: ColumnElement[Any], values: Sequence[Any]
+) -> ColumnElement[bool]:
+    """``column IN values``, written the way this database takes it best.
+
+    PostgreSQL gets one array parameter (``= ANY``). Rendering and binding a list of 2,000
+    parameters cost the client about 25 ms a statement and the server more to plan it, against
+    22 ms to run the yearly-caps query it was part of. SQLite has no arrays and gets an
+    expanding ``IN``, so callers keep to ``chunks``.
+    """
+    if connection.dialect.name == "postgresql":
+        array = bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
+        return column == any_(array)
+    return column.in_(values)
 
 
 def load_catalogue_rows(connection: Connection) -> list[dict[str, Any]]:
@@ -179,8 +211,8 @@ def fetch_people(
         rows = cursor.fetchall()
     else:
         columns = [people.c[name] for name in names]
-        for chunk in _chunks(list(ids)):
-            query = select(*columns).where(people.c.id.in_(chunk))
+        for chunk in chunks(connection, list(ids)):
+            query = select(*columns).where(one_of(connection, people.c.id, chunk))
             rows.extend(tuple(row) for row in connection.execute(query))
     return _people_frame(rows, names)
 

@@ -595,6 +595,66 @@ def test_big_batches_with_and_without_taken_keys_verify(ledgered: Registry, tmp_
     checkpoint = ledger.create_checkpoint(ledgered)
     for event_id in ("B-0", "B-99", "B-100", "B-149"):
         assert ledger.entry_inclusion(ledgered, "traffic-police", event_id, checkpoint.id).valid
+    # A batch whose ids run first_row .. last_row without a gap does not list them one by one
+    # (batches of up to SMALL_BATCH_ROWS always do: the second here, of 50).
+    # See test_ids_with_a_gap_are_listed_and_without_one_are_not for a big batch with a gap.
+    with ledgered.database.engine.connect() as connection:
+        stored = connection.execute(
+            text(
+                "SELECT leaves, first_row, last_row, row_ids IS NULL FROM ledger_batches "
+                "WHERE kind = 'entries' AND leaves >= 50 ORDER BY first_leaf"
+            )
+        ).all()
+    assert [(leaves, bool(unlisted)) for leaves, _, _, unlisted in stored] == [
+        (100, True),
+        (50, False),
+    ]
+    assert stored[0][2] - stored[0][1] + 1 == 100
+
+
+def test_ids_with_a_gap_are_listed_and_without_one_are_not(ledgered: Registry, tmp_path: Path):
+    """Keys taken in the middle of a batch: PostgreSQL drew ids for them beforehand, so the
+    ids that went in have a gap and are listed; SQLite inserted the free rows again, with ids
+    in a run, and lists none. verify holds both to their records."""
+    red = "traffic-police,M-{:03d},{},TRAFFIC-RED-LIGHT,{},camera {}"
+    taken = [red.format(n, LI_NA, recent(5), n) for n in range(100, 200)]
+    whole = [red.format(n, LI_NA, recent(5), n) for n in range(300)]
+    import_events(ledgered, write_csv(tmp_path / "m1.csv", EVENTS_HEADER, taken))
+    result = import_events(ledgered, write_csv(tmp_path / "m2.csv", EVENTS_HEADER, whole))
+    assert (result.accepted, result.duplicates) == (200, 100)
+    with ledgered.database.engine.connect() as connection:
+        first, last, unlisted = connection.execute(
+            text(
+                "SELECT first_row, last_row, row_ids IS NULL FROM ledger_batches "
+                "WHERE kind = 'entries' AND leaves = 200"
+            )
+        ).one()
+    gap = ledgered.database.engine.dialect.name == "postgresql"
+    assert (last - first + 1 == 200) is not gap
+    assert bool(unlisted) is not gap
+    report = verify_registry(ledgered)
+    assert report.ok, report.findings
+    checkpoint = ledger.create_checkpoint(ledgered)
+    for event_id in ("M-000", "M-099", "M-200", "M-299"):
+        assert ledger.entry_inclusion(ledgered, "traffic-police", event_id, checkpoint.id).valid
+
+
+def test_a_shifted_batch_of_unlisted_ids_is_caught(ledgered: Registry, tmp_path: Path):
+    """Ids kept only as first_row .. last_row are still held to their records: a shifted
+    range points the leaves at other rows, and verify names them."""
+    red = "traffic-police,R-{},{},TRAFFIC-RED-LIGHT,{},camera {}"
+    rows = [red.format(n, LI_NA, recent(5), n) for n in range(80)]
+    assert import_events(ledgered, write_csv(tmp_path / "r.csv", EVENTS_HEADER, rows)).accepted
+    _sql(
+        ledgered,
+        "UPDATE ledger_batches SET first_row = first_row - 1, last_row = last_row - 1 "
+        "WHERE kind = 'entries' AND leaves = 80 AND row_ids IS NULL",
+    )
+    report = verify_registry(ledgered)
+    assert not report.ok
+    named = {key for problem, table, key in _problems(report) if table == "entries"}
+    assert f"{_entry_id(ledgered, 'R-5')} (traffic-police R-5)" in named
+    assert len(named) >= 80  # each leaf of the batch now stands for the wrong record
 
 
 def test_a_store_level_insert_with_taken_keys_gives_leaves_to_the_new_rows_only(

@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import polars as pl
 from sqlalchemy import Connection, Table, func, insert, select
 
 from socialcredit.store import leaves, schema
+from socialcredit.store.ledger_read import batch_ids
 from socialcredit.store.ledger_tree import (
     Extension,
     Head,
@@ -146,7 +146,12 @@ def record_inserted(
     return append(connection, table, inserted_ids(connection, table, frame, mark))
 
 
-def _pack_ids(ids: pl.Series) -> bytes:
+def _pack_ids(ids: pl.Series) -> bytes | None:
+    """The ids of a batch's records, for ``row_ids``: ``None`` when they are exactly
+    ``first_row .. last_row`` in order, as imports write them. Stored packed, 800 kB for a
+    batch of 100k, PostgreSQL compressed them on every insert: 83 ms a batch."""
+    if ids.len() == 0 or (ids.diff().drop_nulls() == 1).all():
+        return None
     return bytes(ids.cast(pl.Int64).to_numpy().astype("<i8").tobytes())
 
 
@@ -317,10 +322,8 @@ class Leaf:
 def _batch_leaves(row: Any) -> Iterable[Leaf]:
     salts = bytes(row.salts) if row.salts is not None else None
     width = leaves.SALT_BYTES
-    if row.row_ids is not None:
-        keys: list[Any] = np.frombuffer(bytes(row.row_ids), dtype="<i8").tolist()
-    else:
-        keys = json.loads(row.row_keys)
+    ids = batch_ids(row)
+    keys: list[Any] = json.loads(row.row_keys) if ids is None else ids.tolist()
     for position, key in enumerate(keys):
         salt = salts[position * width : (position + 1) * width] if salts else None
         yield Leaf(int(row.first_leaf) + position, row.kind, key, salt)

@@ -17,7 +17,7 @@ from socialcredit.store import leaves, schema
 from socialcredit.store.leaves import LeafSpec
 from socialcredit.store.schema import ledger_batches, ledger_purged
 
-__all__ = ["leaf_map", "purged_digests", "read_records", "recomputed_leaves"]
+__all__ = ["batch_ids", "leaf_map", "purged_digests", "read_records", "recomputed_leaves"]
 
 _TYPES: dict[str, pl.DataType] = {
     "int": pl.Int64(),
@@ -80,6 +80,16 @@ def read_records(
     )
 
 
+def batch_ids(row: Any) -> np.ndarray[Any, Any] | None:
+    """The record ids of a stored ``ledger_batches`` row, one per leaf (``None``: the batch
+    is of a kind keyed by text, ``row_keys``)."""
+    if row.row_ids is not None:
+        return np.frombuffer(bytes(row.row_ids), dtype="<i8")
+    if row.first_row is None:
+        return None
+    return np.arange(int(row.first_row), int(row.last_row) + 1, dtype=np.int64)
+
+
 _MAP_SCHEMA = {"leaf": pl.Int64, "kind": pl.String, "key": pl.String, "@salt": pl.String}
 
 
@@ -91,8 +101,9 @@ def leaf_map(connection: Connection, kinds: Sequence[str] | None = None) -> pl.D
     frames = []
     for row in connection.execute(query):
         count = int(row.leaves)
-        if row.row_ids is not None:
-            keys = pl.Series(np.frombuffer(bytes(row.row_ids), dtype="<i8")).cast(pl.String)
+        ids = batch_ids(row)
+        if ids is not None:
+            keys = pl.Series(ids).cast(pl.String)
         else:
             keys = pl.Series(json.loads(row.row_keys), dtype=pl.String)
         if row.salts is not None:

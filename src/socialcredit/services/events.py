@@ -42,6 +42,7 @@ from socialcredit.services.notices import entry_notice_rows, record_entry_notice
 from socialcredit.services.registry import Registry
 from socialcredit.store import due_process, ledger, repository
 from socialcredit.store.bulk import ENTRY_COLUMNS, insert_entries, merge_entries
+from socialcredit.store.statistics import kept_up
 
 __all__ = ["RowOutcomes", "import_events", "import_event_frame"]
 
@@ -344,10 +345,13 @@ def import_event_frame(
     # Closed on the way out, also on an error: a batch judged ahead is waited for, and its
     # helper thread and read connection are let go at once.
     batches = _judged(judge, raw, registry.settings.batch_rows, ahead=ahead)
-    with closing(batches):
+    # The entries' statistics are kept up with the import (store.statistics): the yearly-caps
+    # query of each batch is planned with them.
+    with closing(batches), kept_up(registry.database.engine, "entries") as statistics:
         for judged in batches:
             batch = _Batch(judged.judged, judged.keyed, import_id, registry.clock.now(), caps)
             classified, outcomes = _write_judged(registry, batch, columns)
+            statistics.added(outcomes["accepted"])
             totals += outcomes
             rejected = classified.filter(pl.col("outcome") == "rejected")
             reasons.update(rejected["reason"].to_list())

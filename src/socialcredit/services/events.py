@@ -41,7 +41,7 @@ from socialcredit.services.models import EventImportResult
 from socialcredit.services.notices import entry_notice_rows, record_entry_notices
 from socialcredit.services.registry import Registry
 from socialcredit.store import due_process, ledger, repository
-from socialcredit.store.bulk import ENTRY_COLUMNS, insert_entries, merge_entries
+from socialcredit.store.bulk import ENTRY_COLUMNS, insert_entries, merge_entries, new_entry_ids
 from socialcredit.store.statistics import kept_up
 
 __all__ = ["RowOutcomes", "import_events", "import_event_frame"]
@@ -57,6 +57,7 @@ class _Batch:
 
     judged: pl.DataFrame
     keyed: pl.DataFrame  # ``judged`` with its keys settled among its own rows (``_Judged``)
+    ids: pl.Series | None  # drawn for its accepted rows beforehand (``_Judged``)
     import_id: int
     recorded_at: datetime
     caps: dict[tuple[str, str], int]  # (version, rule) -> max_points_per_year
@@ -64,11 +65,13 @@ class _Batch:
 
 @dataclass(frozen=True, slots=True)
 class _Judged:
-    """A batch judged, and its keys settled among its own rows (``classify_keys`` without the
-    store): both need no transaction, so they are worked out ahead with the judging."""
+    """A batch judged, its keys settled among its own rows (``classify_keys`` without the
+    store), and on PostgreSQL ids drawn for the rows accepted so far: none of it needs the
+    batch's transaction, so it is worked out ahead with the judging."""
 
     judged: pl.DataFrame
     keyed: pl.DataFrame
+    ids: pl.Series | None  # PostgreSQL: ids for the rows accepted so far, drawn ahead too
 
 
 def _entries_frame(frame: pl.DataFrame, import_id: int, recorded_at: datetime) -> pl.DataFrame:
@@ -119,7 +122,7 @@ def _merge_batch(connection: Connection, batch: _Batch, classified: pl.DataFrame
     """
     accepted = classified.filter(pl.col("outcome") == "accepted")
     entries_frame = _entries_frame(accepted, batch.import_id, batch.recorded_at)
-    merged = merge_entries(connection, entries_frame, entry_notice_rows)
+    merged = merge_entries(connection, entries_frame, entry_notice_rows, batch.ids)
     taken = merged.taken
     if taken.height == 0:
         return classified
@@ -209,7 +212,7 @@ class _Judge:
     bound_agency: str | None
 
     def __call__(self, batch: pl.DataFrame) -> _Judged:
-        return self._finish(normalise_events(batch))
+        return self._finish(normalise_events(batch), draw_ids=False)
 
     def ahead(self, batch: pl.DataFrame) -> _Judged | None:
         """Judge ``batch`` while the batch before it is still being written, or ``None``.
@@ -221,9 +224,9 @@ class _Judge:
         normal = normalise_events(batch)
         if references(normal).height:
             return None
-        return self._finish(normal)
+        return self._finish(normal, draw_ids=not self.registry.database.is_sqlite)
 
-    def _finish(self, normal: pl.DataFrame) -> _Judged:
+    def _finish(self, normal: pl.DataFrame, *, draw_ids: bool) -> _Judged:
         known = self.people.fetch(normal["n_person_id"])
         with self.registry.database.read() as connection:
             originals = fetch_originals(connection, normal)
@@ -237,7 +240,16 @@ class _Judge:
             bound_agency=self.bound_agency,
             extra_checks=reference_checks(),
         )
-        return _Judged(judged, classify_keys(judged, None))
+        keyed = classify_keys(judged, None)
+        return _Judged(judged, keyed, self._ids(keyed) if draw_ids else None)
+
+    def _ids(self, keyed: pl.DataFrame) -> pl.Series:
+        """PostgreSQL, judging ahead: the accepted rows' entry ids, drawn while the server
+        writes the batch before (``merge_entries`` draws its own if keys taken in the store
+        change the count)."""
+        accepted = keyed.filter(pl.col("outcome") == "accepted").height
+        with self.registry.database.write() as connection:
+            return new_entry_ids(connection, accepted)
 
 
 def _judged(
@@ -349,7 +361,9 @@ def import_event_frame(
     # query of each batch is planned with them.
     with closing(batches), kept_up(registry.database.engine, "entries") as statistics:
         for judged in batches:
-            batch = _Batch(judged.judged, judged.keyed, import_id, registry.clock.now(), caps)
+            batch = _Batch(
+                judged.judged, judged.keyed, judged.ids, import_id, registry.clock.now(), caps
+            )
             classified, outcomes = _write_judged(registry, batch, columns)
             statistics.added(outcomes["accepted"])
             totals += outcomes

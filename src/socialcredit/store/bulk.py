@@ -46,6 +46,7 @@ __all__ = [
     "copy_rows",
     "draw_ids",
     "merge_entries",
+    "new_entry_ids",
     "upsert_people",
 ]
 
@@ -258,7 +259,10 @@ Derived = Callable[[pl.DataFrame], tuple[str, pl.DataFrame]]
 
 
 def merge_entries(
-    connection: Connection, frame: pl.DataFrame, derived: Derived | None = None
+    connection: Connection,
+    frame: pl.DataFrame,
+    derived: Derived | None = None,
+    ids: pl.Series | None = None,
 ) -> Merged:
     """PostgreSQL: merge ``frame`` into ``entries``; says which rows went in and which keys
     were taken. ``frame`` has ``ENTRY_COLUMNS`` and at most one row per key. ``derived``
@@ -276,7 +280,8 @@ def merge_entries(
     before the server has stored them: they are hashed while it inserts (the server works in
     its own process, and psycopg waits without the GIL), and no ids are read back. The
     derived rows follow the entries in the same helper thread, so the server goes on to them
-    without waiting for us.
+    without waiting for us. ``ids``: drawn beforehand (``new_entry_ids``), one per row, as an
+    import does while the batch before is being written; otherwise they are drawn here.
     """
     if frame.height == 0:
         return Merged(frame.with_columns(id=pl.lit(0, pl.Int64)).clear(), _no_keys())
@@ -284,7 +289,9 @@ def merge_entries(
     driver = _driver(connection)
     # Ids ascend in key order, so ``staged`` is in id order too (as the ledger and ``Merged``
     # want it).
-    staged = frame.sort("agency", "event_id").with_columns(id=_new_entry_ids(driver, frame.height))
+    if ids is None or ids.len() != frame.height:
+        ids = _new_entry_ids(driver, frame.height)
+    staged = frame.sort("agency", "event_id").with_columns(id=ids)
     columns = ("id", *ENTRY_COLUMNS)
     base = ledger.head(connection) if mark is not None else None
     follow = None if derived is None else derived(staged)
@@ -327,6 +334,12 @@ def _leaves_hashed(hashing: "Future[ledger.LeafBatch]") -> ledger.LeafBatch:
 
 def _no_keys() -> pl.DataFrame:
     return pl.DataFrame(schema=_TAKEN_SCHEMA)
+
+
+def new_entry_ids(connection: Connection, count: int) -> pl.Series:
+    """``count`` new entry ids for a later ``merge_entries`` (PostgreSQL). A sequence is not
+    transactional: the ids are the caller's whether or not this transaction commits."""
+    return _new_entry_ids(_driver(connection), count)
 
 
 def _new_entry_ids(driver: Any, count: int) -> pl.Series:

@@ -1,0 +1,75 @@
+"""PostgreSQL imports draw a batch's entry ids while the batch before is being written
+(``bulk.new_entry_ids``), and ``merge_entries`` writes the rows with exactly those ids; ids of
+the wrong count are not used (it draws its own)."""
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+import polars as pl
+import pytest
+from sqlalchemy import text
+from tests.conftest import LI_NA
+
+from socialcredit.services.ledger_verify import verify_registry
+from socialcredit.services.registry import Registry
+from socialcredit.store.bulk import ENTRY_COLUMNS, merge_entries, new_entry_ids
+
+
+def _rows(first: int, last: int) -> pl.DataFrame:
+    count = last - first
+    return pl.DataFrame(
+        {
+            "agency": ["volunteer-office"] * count,
+            "event_id": [f"V-{n:04d}" for n in range(first, last)],
+            "person_id": [LI_NA] * count,
+            "rule": ["VOLUNTEER-SERVICE"] * count,
+            "occurred_on": [date(2026, 5, 1)] * count,
+            "evidence": [f"shift {n}" for n in range(first, last)],
+            "catalogue_version": ["2026.1"] * count,
+            "points": [5] * count,
+            "counts_until": [date(2028, 5, 1)] * count,
+            "blacklist_until": pl.Series([None] * count, dtype=pl.Date),
+            "grade_cap": pl.Series([None] * count, dtype=pl.String),
+            "import_id": pl.Series([None] * count, dtype=pl.Int64),
+            "recorded_at": [datetime(2026, 11, 28, 4)] * count,
+            "points_cut": [0] * count,
+            "corrects": pl.Series([None] * count, dtype=pl.String),
+            "repairs": pl.Series([None] * count, dtype=pl.String),
+        }
+    ).select(ENTRY_COLUMNS)
+
+
+@pytest.fixture
+def on_postgres(make_registry: Callable[..., Registry], postgres_url: str) -> Registry:
+    return make_registry(postgres_url)
+
+
+def _stored_ids(registry: Registry, prefix: str) -> list[int]:
+    with registry.database.read() as connection:
+        rows = connection.execute(
+            text("SELECT id FROM entries WHERE event_id LIKE :p ORDER BY event_id"),
+            {"p": prefix + "%"},
+        )
+        return [int(row[0]) for row in rows]
+
+
+def test_ids_drawn_beforehand_are_the_ids_written(on_postgres: Registry):
+    with on_postgres.database.write() as connection:
+        drawn = new_entry_ids(connection, 100)
+    with on_postgres.database.write() as connection:
+        other = new_entry_ids(connection, 5)  # someone else draws in between
+        merged = merge_entries(connection, _rows(0, 100), ids=drawn)
+    assert merged.written["id"].to_list() == drawn.to_list()
+    assert _stored_ids(on_postgres, "V-") == drawn.to_list()  # in key order
+    assert other.min() > drawn.max()
+    assert verify_registry(on_postgres).ok
+
+
+def test_ids_of_the_wrong_count_are_not_used(on_postgres: Registry):
+    with on_postgres.database.write() as connection:
+        drawn = new_entry_ids(connection, 99)
+    with on_postgres.database.write() as connection:
+        merged = merge_entries(connection, _rows(0, 100), ids=drawn)
+    written = merged.written["id"].to_list()
+    assert len(written) == 100 and min(written) > drawn.max()  # its own, drawn later
+    assert verify_registry(on_postgres).ok

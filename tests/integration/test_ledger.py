@@ -20,6 +20,7 @@ from tests.conftest import (
     write_csv,
 )
 from tests.integration.cli_helpers import Run, runner
+from tests.integration.entry_frames import merit_rows
 
 from socialcredit.domain import merkle
 from socialcredit.domain.errors import RefusedError
@@ -662,32 +663,10 @@ def test_a_store_level_insert_with_taken_keys_gives_leaves_to_the_new_rows_only(
 ):
     """bulk.insert_entries skips taken keys; the leaves hashed for the ids the store was
     expected to give are dropped, and the rows that went in get theirs from the store."""
-    from datetime import date, datetime
-
-    from socialcredit.store.bulk import ENTRY_COLUMNS, insert_entries
+    from socialcredit.store.bulk import insert_entries
 
     def rows(first: int, last: int) -> pl.DataFrame:
-        count = last - first
-        return pl.DataFrame(
-            {
-                "agency": ["traffic-police"] * count,
-                "event_id": [f"S-{n}" for n in range(first, last)],
-                "person_id": [LI_NA] * count,
-                "rule": ["VOLUNTEER-SERVICE"] * count,
-                "occurred_on": [date(2026, 5, 1)] * count,
-                "evidence": [f"shift {n}" for n in range(first, last)],
-                "catalogue_version": ["2026.1"] * count,
-                "points": [5] * count,  # merits: no notices (this is below the import)
-                "counts_until": [date(2028, 5, 1)] * count,
-                "blacklist_until": pl.Series([None] * count, dtype=pl.Date),
-                "grade_cap": pl.Series([None] * count, dtype=pl.String),
-                "import_id": pl.Series([None] * count, dtype=pl.Int64),
-                "recorded_at": [datetime(2026, 11, 28, 4)] * count,
-                "points_cut": [0] * count,
-                "corrects": pl.Series([None] * count, dtype=pl.String),
-                "repairs": pl.Series([None] * count, dtype=pl.String),
-            }
-        ).select(ENTRY_COLUMNS)
+        return merit_rows("traffic-police", [f"S-{n}" for n in range(first, last)], LI_NA)
 
     with ledgered.database.write() as connection:
         assert insert_entries(connection, rows(0, 100)) == 100

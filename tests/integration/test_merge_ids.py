@@ -3,40 +3,20 @@
 the wrong count are not used (it draws its own)."""
 
 from collections.abc import Callable
-from datetime import date, datetime
 
 import polars as pl
 import pytest
 from sqlalchemy import text
 from tests.conftest import LI_NA
+from tests.integration.entry_frames import merit_rows
 
 from socialcredit.services.ledger_verify import verify_registry
 from socialcredit.services.registry import Registry
-from socialcredit.store.bulk import ENTRY_COLUMNS, merge_entries, new_entry_ids
+from socialcredit.store.bulk import merge_entries, new_entry_ids
 
 
 def _rows(first: int, last: int) -> pl.DataFrame:
-    count = last - first
-    return pl.DataFrame(
-        {
-            "agency": ["volunteer-office"] * count,
-            "event_id": [f"V-{n:04d}" for n in range(first, last)],
-            "person_id": [LI_NA] * count,
-            "rule": ["VOLUNTEER-SERVICE"] * count,
-            "occurred_on": [date(2026, 5, 1)] * count,
-            "evidence": [f"shift {n}" for n in range(first, last)],
-            "catalogue_version": ["2026.1"] * count,
-            "points": [5] * count,
-            "counts_until": [date(2028, 5, 1)] * count,
-            "blacklist_until": pl.Series([None] * count, dtype=pl.Date),
-            "grade_cap": pl.Series([None] * count, dtype=pl.String),
-            "import_id": pl.Series([None] * count, dtype=pl.Int64),
-            "recorded_at": [datetime(2026, 11, 28, 4)] * count,
-            "points_cut": [0] * count,
-            "corrects": pl.Series([None] * count, dtype=pl.String),
-            "repairs": pl.Series([None] * count, dtype=pl.String),
-        }
-    ).select(ENTRY_COLUMNS)
+    return merit_rows("volunteer-office", [f"V-{n:04d}" for n in range(first, last)], LI_NA)
 
 
 @pytest.fixture

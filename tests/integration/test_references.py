@@ -116,6 +116,44 @@ def test_yearly_cap_cuts_points_beyond_it(town: Registry, tmp_path: Path):
     assert _entry(town, "D9")["points"] == 0  # the year's cap is spent across imports
 
 
+def test_yearly_caps_across_the_batches_of_one_file(
+    make_registry, database_url: str, people_file: Path, tmp_path: Path
+):
+    """A batch's caps count what the batches before it in the same file used, and stop
+    counting an original once a batch has corrected it. On PostgreSQL the batches after the
+    first are judged while the one before is written. Batches of two rows; a cap of 40,
+    donations of 15."""
+    registry = make_registry(database_url, [FIXTURES / "due-process.yaml"], batch_rows=2)
+    import_people(registry, people_file)
+    gift = "red-cross,{},{},DONATION,2026-0{}-01,,{},"
+    _import(registry, tmp_path, "a.csv", [gift.format("D0", LI_NA, 1, "")])  # stored: 15
+    result, _ = _import(
+        registry,
+        tmp_path,
+        "b.csv",
+        [gift.format(f"D{n}", LI_NA, n, "") for n in range(1, 5)],  # [D1, D2] [D3, D4]
+    )
+    assert result.accepted == 4
+    assert [(_entry(registry, f"D{n}")["points"]) for n in range(1, 5)] == [15, 10, 0, 0]
+    result, _ = _import(
+        registry,
+        tmp_path,
+        "c.csv",
+        [
+            # Allotted on arrival, while D0 still counts: nothing left for D0c or D5.
+            gift.format("D0c", LI_NA, 5, "D0"),
+            gift.format("D5", LI_NA, 6, ""),
+            # Allotted after the batch that withdrew D0 committed: 15 free.
+            gift.format("D6", LI_NA, 7, ""),
+        ],
+    )
+    assert result.accepted == 3
+    assert _entry(registry, "D0")["status"] == "withdrawn"
+    points = [_entry(registry, event_id)["points"] for event_id in ("D0c", "D5", "D6")]
+    assert points == [0, 0, 15]
+    assert standing.score(registry, LI_NA).score == 1000 + 40
+
+
 def test_negative_entries_send_notices(town: Registry, tmp_path: Path):
     _import(
         town,

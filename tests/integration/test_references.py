@@ -27,6 +27,15 @@ def town(make_registry, database_url: str, people_file: Path) -> Registry:
     return registry
 
 
+@pytest.fixture
+def town_in_pairs(make_registry, database_url: str, people_file: Path) -> Registry:
+    """``town`` importing in batches of two rows (on PostgreSQL the batches after the first
+    are judged while the one before is written)."""
+    registry = make_registry(database_url, [FIXTURES / "due-process.yaml"], batch_rows=2)
+    import_people(registry, people_file)
+    return registry
+
+
 def _import(registry: Registry, folder: Path, name: str, rows: list[str]):
     result = import_events(registry, write_csv(folder / name, HEADER, rows))
     rejects = pl.read_csv(result.rejects_path, infer_schema=False)
@@ -116,15 +125,12 @@ def test_yearly_cap_cuts_points_beyond_it(town: Registry, tmp_path: Path):
     assert _entry(town, "D9")["points"] == 0  # the year's cap is spent across imports
 
 
-def test_yearly_caps_across_the_batches_of_one_file(
-    make_registry, database_url: str, people_file: Path, tmp_path: Path
-):
+def test_yearly_caps_across_the_batches_of_one_file(town_in_pairs: Registry, tmp_path: Path):
     """A batch's caps count what the batches before it in the same file used, and stop
     counting an original once a batch has corrected it. On PostgreSQL the batches after the
     first are judged while the one before is written. Batches of two rows; a cap of 40,
     donations of 15."""
-    registry = make_registry(database_url, [FIXTURES / "due-process.yaml"], batch_rows=2)
-    import_people(registry, people_file)
+    registry = town_in_pairs
     gift = "red-cross,{},{},DONATION,2026-0{}-01,,{},"
     _import(registry, tmp_path, "a.csv", [gift.format("D0", LI_NA, 1, "")])  # stored: 15
     result, _ = _import(
@@ -170,14 +176,11 @@ def test_negative_entries_send_notices(town: Registry, tmp_path: Path):
     assert "grade no better than D" in notices[0].body
 
 
-def test_a_correction_in_a_later_batch_of_the_same_file(
-    make_registry, database_url: str, people_file: Path, tmp_path: Path
-):
+def test_a_correction_in_a_later_batch_of_the_same_file(town_in_pairs: Registry, tmp_path: Path):
     """On PostgreSQL a batch is judged while the one before it is written; a batch that
     refers to an event (here: in the batch being written) is judged after that one commits,
     so the correction finds its original. Batches of two rows: [T1, T2] [T1b, T3] [T4]."""
-    registry = make_registry(database_url, [FIXTURES / "due-process.yaml"], batch_rows=2)
-    import_people(registry, people_file)
+    registry = town_in_pairs
     red = "traffic-police,{},{},TRAFFIC-RED-LIGHT,2026-05-0{},,{},"
     result, rejects = _import(
         registry,

@@ -51,27 +51,25 @@ __all__ = ["RowOutcomes", "import_events", "import_event_frame"]
 RowOutcomes = Callable[[pl.DataFrame], None]
 
 
-@dataclass
-class _Batch:
-    """One judged batch on its way into the store."""
-
-    judged: pl.DataFrame
-    keyed: pl.DataFrame  # ``judged`` with its keys settled among its own rows (``_Judged``)
-    ids: pl.Series | None  # drawn for its accepted rows beforehand (``_Judged``)
-    import_id: int
-    recorded_at: datetime
-    caps: dict[tuple[str, str], int]  # (version, rule) -> max_points_per_year
-
-
 @dataclass(frozen=True, slots=True)
 class _Judged:
     """A batch judged, its keys settled among its own rows (``classify_keys`` without the
     store), and on PostgreSQL ids drawn for the rows accepted so far: none of it needs the
     batch's transaction, so it is worked out ahead with the judging."""
 
-    judged: pl.DataFrame
-    keyed: pl.DataFrame
+    rows: pl.DataFrame  # each row accepted for now, or rejected with its reason
+    keyed: pl.DataFrame  # ``rows`` with ``outcome``, keys settled among them
     ids: pl.Series | None  # PostgreSQL: ids for the rows accepted so far, drawn ahead too
+
+
+@dataclass
+class _Batch:
+    """One judged batch on its way into the store."""
+
+    judged: _Judged
+    import_id: int
+    recorded_at: datetime
+    caps: dict[tuple[str, str], int]  # (version, rule) -> max_points_per_year
 
 
 def _entries_frame(frame: pl.DataFrame, import_id: int, recorded_at: datetime) -> pl.DataFrame:
@@ -102,7 +100,8 @@ def _entries_frame(frame: pl.DataFrame, import_id: int, recorded_at: datetime) -
 
 def _classify(connection: Connection, batch: _Batch, stored: pl.DataFrame | None) -> pl.DataFrame:
     """Settle keys, then cut the accepted rows' points beyond their rule's yearly cap."""
-    classified = batch.keyed if stored is None else classify_keys(batch.judged, stored)
+    judged = batch.judged
+    classified = judged.keyed if stored is None else classify_keys(judged.rows, stored)
     accepted = classified.filter(pl.col("outcome") == "accepted")
     capped = apply_yearly_caps(connection, accepted, batch.caps).select(
         "row", "points", "points_cut"
@@ -122,7 +121,7 @@ def _merge_batch(connection: Connection, batch: _Batch, classified: pl.DataFrame
     """
     accepted = classified.filter(pl.col("outcome") == "accepted")
     entries_frame = _entries_frame(accepted, batch.import_id, batch.recorded_at)
-    merged = merge_entries(connection, entries_frame, entry_notice_rows, batch.ids)
+    merged = merge_entries(connection, entries_frame, entry_notice_rows, batch.judged.ids)
     taken = merged.taken
     if taken.height == 0:
         return classified
@@ -130,7 +129,7 @@ def _merge_batch(connection: Connection, batch: _Batch, classified: pl.DataFrame
     invariant(stored.height == taken.height, "every taken key is held by a committed entry")
     # The rows that went in keep the points they were written with (caps included).
     settled = (
-        classify_keys(batch.judged, stored)
+        classify_keys(batch.judged.rows, stored)
         .drop("points")
         .join(
             classified.select("row", "points", "points_cut"),
@@ -147,7 +146,7 @@ def _merge_batch(connection: Connection, batch: _Batch, classified: pl.DataFrame
 
 def _write_batch(connection: Connection, batch: _Batch) -> pl.DataFrame:
     """Write a judged batch; returns it with ``outcome`` settled for every row."""
-    candidates = batch.judged
+    candidates = batch.judged.rows
     classified = _classify(connection, batch, None)
     if connection.dialect.name != "sqlite":
         return _merge_batch(connection, batch, classified)
@@ -361,9 +360,7 @@ def import_event_frame(
     # query of each batch is planned with them.
     with closing(batches), kept_up(registry.database.engine, "entries") as statistics:
         for judged in batches:
-            batch = _Batch(
-                judged.judged, judged.keyed, judged.ids, import_id, registry.clock.now(), caps
-            )
+            batch = _Batch(judged, import_id, registry.clock.now(), caps)
             classified, outcomes = _write_judged(registry, batch, columns)
             statistics.added(outcomes["accepted"])
             totals += outcomes

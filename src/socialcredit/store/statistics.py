@@ -18,7 +18,7 @@ SQLite plans from its indexes alone here and is left alone.
 
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
@@ -92,11 +92,10 @@ class TableStatistics:
         """Wait for an ANALYZE in flight and let the helper thread go. ``failed``: the import
         failed, and the ANALYZE's own outcome must not hide its error."""
         try:
-            if failed:
-                with suppress(Exception):
-                    self._settle(wait=True)
-            else:
-                self._settle(wait=True)
+            self._settle(wait=True)
+        except Exception:
+            if not failed:
+                raise
         finally:
             if self._helper is not None:
                 self._helper.shutdown()

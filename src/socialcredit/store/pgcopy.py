@@ -21,7 +21,13 @@ __all__ = ["SIGNATURE", "TRAILER", "encode_rows", "supported"]
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
 TRAILER = b"\xff\xff"
-CHUNK_ROWS = 100_000  # rows encoded at once: bounds the memory of one chunk's bytes
+# Rows encoded at once. It bounds one chunk's bytes, and it is also how long the server waits:
+# while a chunk is encoded, the server has only what is left in the connection's buffers
+# (about 1 MB, some 40 ms of its work). 100,000 rows (a whole import batch, 80 ms to encode)
+# left it idle before every batch; 20,000 (18 ms) keeps it fed. Measured per 1M events on
+# PostgreSQL: the COPY thread went from 12.6-13.9 s to 11.2-12.2 s; 10,000 rows measured no
+# better (more Arrow calls per row).
+CHUNK_ROWS = 20_000
 
 _NULL = pa.scalar(b"\xff\xff\xff\xff", pa.large_binary())
 _NO_SEPARATOR = pa.scalar(b"", pa.large_binary())

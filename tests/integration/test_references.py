@@ -4,11 +4,13 @@ A correction withdraws its original; a repair ends the original on the repair's 
 retroactively) and counts from then; a capped rule adds nothing beyond its yearly cap.
 """
 
+import copy
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
+import yaml
 from tests.conftest import EVENTS_HEADER, FIXTURES, LI_NA, ZHANG_JIAN, write_csv
 
 from socialcredit.services import standing
@@ -158,6 +160,39 @@ def test_yearly_caps_across_the_batches_of_one_file(town_in_pairs: Registry, tmp
     points = [_entry(registry, event_id)["points"] for event_id in ("D0c", "D5", "D6")]
     assert points == [0, 0, 15]
     assert standing.score(registry, LI_NA).score == 1000 + 40
+
+
+def _catalogue_versions(folder: Path) -> list[Path]:
+    """due-process.yaml as two versions: 2026.1 without the donations' yearly cap, 2026.2
+    (from June) with it."""
+    capped = yaml.safe_load((FIXTURES / "due-process.yaml").read_text(encoding="utf-8"))
+    uncapped = copy.deepcopy(capped)
+    for rule in uncapped["rules"]:
+        rule.pop("max_points_per_year", None)
+    capped |= {"version": "2026.2", "effective_from": date(2026, 6, 1)}
+    paths = [folder / "v1.yaml", folder / "v2.yaml"]
+    for path, catalogue in zip(paths, (uncapped, capped), strict=True):
+        path.write_text(yaml.safe_dump(catalogue, allow_unicode=True), encoding="utf-8")
+    return paths
+
+
+def test_yearly_cap_counts_a_rules_entries_of_an_uncapped_version(
+    make_registry, database_url: str, people_file: Path, tmp_path: Path
+):
+    """A rule's yearly cap counts the year's entries of that rule whatever catalogue version
+    judged them, here from earlier batches of the same file (on PostgreSQL tallied by the
+    import itself, not read from the store): 30 points of the uncapped version leave 10 of
+    the cap of 40. Batches of two rows."""
+    registry = make_registry(database_url, _catalogue_versions(tmp_path), batch_rows=2)
+    import_people(registry, people_file)
+    gift = "red-cross,{},{},DONATION,2026-0{}-01,,,"
+    rows = [gift.format(f"D{month}", LI_NA, month) for month in (1, 2, 7, 8)]
+    result, rejects = _import(registry, tmp_path, "a.csv", rows)  # [D1, D2] [D7, D8]
+    assert (result.accepted, rejects.height) == (4, 0)
+    versions = [_entry(registry, f"D{month}")["catalogue_version"] for month in (1, 2, 7, 8)]
+    assert versions == ["2026.1", "2026.1", "2026.2", "2026.2"]
+    points = [_entry(registry, f"D{month}")["points"] for month in (1, 2, 7, 8)]
+    assert points == [15, 15, 10, 0]
 
 
 def test_negative_entries_send_notices(town: Registry, tmp_path: Path):

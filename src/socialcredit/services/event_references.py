@@ -1,4 +1,4 @@
-"""Events that refer to earlier ones: corrections and credit repairs; and yearly caps on points.
+"""Events that refer to earlier ones: corrections and credit repairs.
 
 An agency corrects one of its own events by sending a new event with ``corrects`` = the
 original's ``event_id``: the original is withdrawn ("corrected by ...") and stays visible in
@@ -7,16 +7,14 @@ the statement. It reports a repair (a listed debtor pays) with ``repairs`` = the
 the repair's date (it stops counting from then, not retroactively) and the repair counts from
 then on. Originals must already be stored (an earlier import or an earlier batch).
 
-Rules with ``max_points_per_year`` give a person at most that many points (in absolute value)
-per calendar year; events beyond the cap are accepted and shown and add nothing. Points are
-allotted in the order events arrive; an entry's points never change afterwards.
+Yearly caps on points are in ``services.yearly_caps``.
 """
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 
 import polars as pl
-from sqlalchemy import Connection, and_, func, select, tuple_
+from sqlalchemy import Connection, func, select, tuple_
 
 from socialcredit.domain.catalogue import Catalogue
 from socialcredit.services.columnar import Check
@@ -25,7 +23,6 @@ from socialcredit.store.schema import entries
 
 __all__ = [
     "ORIGINAL_SCHEMA",
-    "apply_yearly_caps",
     "fetch_originals",
     "original_changes",
     "reference_checks",
@@ -205,95 +202,4 @@ def original_changes(accepted: pl.DataFrame, recorded_at: datetime, actor: str) 
     )
     return pl.concat([corrected, repaired]).with_columns(
         actor=pl.lit(actor), recorded_at=pl.lit(moment, dtype=pl.Datetime("us"))
-    )
-
-
-_YEAR = pl.col("n_occurred").dt.year().cast(pl.Int32)
-
-
-def _used_this_year(connection: Connection, capped: pl.DataFrame) -> pl.DataFrame:
-    """Points already allotted per (person, rule, year) to counting entries in the store."""
-    people = capped["n_person_id"].unique().to_list()
-    rules = capped["n_rule"].unique().to_list()
-    years = capped["year"].cast(pl.Int32).to_list()
-    first = date(min(years), 1, 1)
-    last = date(max(years), 12, 31)
-    rows: list[tuple[object, ...]] = []
-    for chunk in repository.chunks(connection, people):
-        theirs_only = repository.one_of(connection, entries.c.person_id, chunk)
-        # The newest changes of these people's entries of these rules only.
-        theirs = select(entries.c.id).where(theirs_only, entries.c.rule.in_(rules))
-        latest = repository.latest_changes(among=theirs).subquery()
-        status = func.coalesce(latest.c.status, "active")
-        query = (
-            select(
-                entries.c.person_id,
-                entries.c.rule,
-                entries.c.occurred_on,
-                func.abs(entries.c.points),
-            )
-            .outerjoin(latest, latest.c.entry_id == entries.c.id)
-            .where(
-                and_(
-                    theirs_only,
-                    entries.c.rule.in_(rules),
-                    entries.c.occurred_on >= first,
-                    entries.c.occurred_on <= last,
-                    status.in_(("active", "contested")),
-                )
-            )
-        )
-        rows.extend(tuple(row) for row in connection.execute(query))
-    stored = pl.DataFrame(
-        rows,
-        orient="row",
-        schema={
-            "n_person_id": pl.String,
-            "n_rule": pl.String,
-            "occurred": pl.Date,
-            "size": pl.Int64,
-        },
-    )
-    return stored.group_by(
-        "n_person_id", "n_rule", year=pl.col("occurred").dt.year().cast(pl.Int32)
-    ).agg(used=pl.col("size").sum())
-
-
-def apply_yearly_caps(
-    connection: Connection, accepted: pl.DataFrame, caps: dict[tuple[str, str], int]
-) -> pl.DataFrame:
-    """Cut the points of accepted rows beyond their rule's yearly cap; adds ``points_cut``.
-
-    ``caps`` maps (catalogue version, rule) to ``max_points_per_year``. Rows are allotted in
-    row order, after what stored counting entries of the same person, rule and year used.
-    """
-    if not caps or accepted.height == 0:
-        return accepted.with_columns(points_cut=pl.lit(0, pl.Int64))
-    cap_of = pl.DataFrame(
-        [(v, r, c) for (v, r), c in caps.items()],
-        orient="row",
-        schema={"version": pl.String, "n_rule": pl.String, "cap": pl.Int64},
-    )
-    # Only the rows of capped rules are allotted (the window below over a whole batch cost ten
-    # times more); their cuts are joined back by row number, unique in a batch.
-    capped = accepted.join(
-        cap_of, on=["version", "n_rule"], how="inner", maintain_order="left"
-    ).select("row", "n_person_id", "n_rule", "points", "cap", year=_YEAR)
-    if capped.height == 0:
-        return accepted.with_columns(points_cut=pl.lit(0, pl.Int64))
-    used = _used_this_year(connection, capped)
-    capped = capped.join(
-        used, on=["n_person_id", "n_rule", "year"], how="left", maintain_order="left"
-    )
-    size = pl.col("points").abs()
-    before = pl.col("used").fill_null(0) + (
-        size.cum_sum().over(["n_person_id", "n_rule", "year"], order_by="row") - size
-    )
-    allowed = (pl.col("cap") - before).clip(lower_bound=0)
-    cuts = capped.select("row", cut=size - pl.min_horizontal(size, allowed))
-    cut = pl.col("cut").fill_null(0)
-    return (
-        accepted.join(cuts, on="row", how="left", maintain_order="left")
-        .with_columns(points=pl.col("points").sign() * (size - cut), points_cut=cut)
-        .drop("cut")
     )

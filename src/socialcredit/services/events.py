@@ -30,7 +30,6 @@ from socialcredit.services.event_judge import (
     normalise_events,
 )
 from socialcredit.services.event_references import (
-    apply_yearly_caps,
     fetch_originals,
     join_originals,
     original_changes,
@@ -40,6 +39,13 @@ from socialcredit.services.event_references import (
 from socialcredit.services.models import EventImportResult
 from socialcredit.services.notices import entry_notice_rows, record_entry_notices
 from socialcredit.services.registry import Registry
+from socialcredit.services.yearly_caps import (
+    Caps,
+    OwnUse,
+    UseAhead,
+    apply_yearly_caps,
+    read_use_ahead,
+)
 from socialcredit.store import due_process, ledger, repository
 from socialcredit.store.bulk import ENTRY_COLUMNS, insert_entries, merge_entries, new_entry_ids
 from socialcredit.store.statistics import kept_up
@@ -60,6 +66,7 @@ class _Judged:
     rows: pl.DataFrame  # each row accepted for now, or rejected with its reason
     keyed: pl.DataFrame  # ``rows`` with ``outcome``, keys settled among them
     ids: pl.Series | None  # PostgreSQL: ids for the rows accepted so far, drawn ahead too
+    use: UseAhead | None  # ... and the stored use of their yearly caps
 
 
 @dataclass
@@ -67,9 +74,10 @@ class _Batch:
     """One judged batch on its way into the store."""
 
     judged: _Judged
+    used: pl.DataFrame | None  # its capped rules' use before it, if known (``OwnUse.settle``)
     import_id: int
     recorded_at: datetime
-    caps: dict[tuple[str, str], int]  # (version, rule) -> max_points_per_year
+    caps: Caps
 
 
 def _entries_frame(frame: pl.DataFrame, import_id: int, recorded_at: datetime) -> pl.DataFrame:
@@ -103,7 +111,8 @@ def _classify(connection: Connection, batch: _Batch, stored: pl.DataFrame | None
     judged = batch.judged
     classified = judged.keyed if stored is None else classify_keys(judged.rows, stored)
     accepted = classified.filter(pl.col("outcome") == "accepted")
-    capped = apply_yearly_caps(connection, accepted, batch.caps).select(
+    used = batch.used if stored is None else None
+    capped = apply_yearly_caps(connection, accepted, batch.caps, used).select(
         "row", "points", "points_cut"
     )
     return classified.drop("points").join(capped, on="row", how="left", maintain_order="left")
@@ -209,9 +218,11 @@ class _Judge:
     frames: CatalogueFrames
     people: imports.PeopleLookup
     bound_agency: str | None
+    import_id: int
+    caps: Caps
 
     def __call__(self, batch: pl.DataFrame) -> _Judged:
-        return self._finish(normalise_events(batch), draw_ids=False)
+        return self._finish(normalise_events(batch))
 
     def ahead(self, batch: pl.DataFrame) -> _Judged | None:
         """Judge ``batch`` while the batch before it is still being written, or ``None``.
@@ -223,9 +234,11 @@ class _Judge:
         normal = normalise_events(batch)
         if references(normal).height:
             return None
-        return self._finish(normal, draw_ids=not self.registry.database.is_sqlite)
+        return self._finish(normal, early=not self.registry.database.is_sqlite)
 
-    def _finish(self, normal: pl.DataFrame, *, draw_ids: bool) -> _Judged:
+    def _finish(self, normal: pl.DataFrame, *, early: bool = False) -> _Judged:
+        """Judge a normalised batch; ``early`` (PostgreSQL, ahead): also draw its ids and read
+        its yearly caps' stored use, while the server writes the batch before."""
         known = self.people.fetch(normal["n_person_id"])
         with self.registry.database.read() as connection:
             originals = fetch_originals(connection, normal)
@@ -240,15 +253,14 @@ class _Judge:
             extra_checks=reference_checks(),
         )
         keyed = classify_keys(judged, None)
-        return _Judged(judged, keyed, self._ids(keyed) if draw_ids else None)
-
-    def _ids(self, keyed: pl.DataFrame) -> pl.Series:
-        """PostgreSQL, judging ahead: the accepted rows' entry ids, drawn while the server
-        writes the batch before (``merge_entries`` draws its own if keys taken in the store
-        change the count)."""
-        accepted = keyed.filter(pl.col("outcome") == "accepted").height
+        if not early:
+            return _Judged(judged, keyed, None, None)
+        accepted = keyed.filter(pl.col("outcome") == "accepted")
+        # ``merge_entries`` draws its own ids if keys taken in the store change the count.
         with self.registry.database.write() as connection:
-            return new_entry_ids(connection, accepted)
+            ids = new_entry_ids(connection, accepted.height)
+            use = read_use_ahead(connection, accepted, self.caps, self.import_id)
+        return _Judged(judged, keyed, ids, use)
 
 
 def _judged(
@@ -312,7 +324,7 @@ def _write_judged(
     return classified, outcomes
 
 
-def _caps(registry: Registry) -> dict[tuple[str, str], int]:
+def _caps(registry: Registry) -> Caps:
     return {
         (catalogue.version, rule.code): rule.max_points_per_year
         for catalogue in registry.catalogues()
@@ -338,17 +350,20 @@ def import_event_frame(
     ``bound_agency``: the rows come from an account of that agency; rows naming another are
     rejected (``not-your-agency``). ``row_outcomes`` receives each batch's per-row outcomes.
     """
-    judge = _Judge(
-        registry,
-        catalogue_frames(registry.catalogues()),
-        imports.PeopleLookup(registry, names=("id", "public_servant")),
-        bound_agency,
-    )
     caps = _caps(registry)
     with registry.database.write() as connection:
         import_id = repository.start_import(
             connection, "events", source, sha256, registry.clock.now()
         )
+    judge = _Judge(
+        registry,
+        catalogue_frames(registry.catalogues()),
+        imports.PeopleLookup(registry, names=("id", "public_servant")),
+        bound_agency,
+        import_id,
+        caps,
+    )
+    own_use = OwnUse(caps)
     totals: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     # One batch (an agency's API call) has nothing to judge ahead.
@@ -360,8 +375,11 @@ def import_event_frame(
     # query of each batch is planned with them.
     with closing(batches), kept_up(registry.database.engine, "entries") as statistics:
         for judged in batches:
-            batch = _Batch(judged, import_id, registry.clock.now(), caps)
+            used = own_use.settle(judged.use)
+            batch = _Batch(judged, used, import_id, registry.clock.now(), caps)
             classified, outcomes = _write_judged(registry, batch, columns)
+            accepted = classified.filter(pl.col("outcome") == "accepted")
+            own_use.written(classified, refers=references(accepted).height > 0)
             statistics.added(outcomes["accepted"])
             totals += outcomes
             rejected = classified.filter(pl.col("outcome") == "rejected")

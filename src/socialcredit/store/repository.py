@@ -52,6 +52,7 @@ __all__ = [
     "fetch_people",
     "finish_import",
     "get_person",
+    "import_submitted",
     "insert_catalogue_version",
     "latest_changes",
     "load_catalogue_rows",
@@ -157,6 +158,13 @@ def start_import(
 def add_import_counts(connection: Connection, import_id: int, **counts: int) -> None:
     values = {name: getattr(imports.c, name) + count for name, count in counts.items()}
     connection.execute(update(imports).where(imports.c.id == import_id).values(**values))
+
+
+def import_submitted(connection: Connection, import_id: int) -> int:
+    """How many rows of import ``import_id`` have committed (each batch adds its rows to
+    ``submitted`` in its own transaction)."""
+    query = select(imports.c.submitted).where(imports.c.id == import_id)
+    return int(connection.execute(query).scalar_one())
 
 
 def finish_import(connection: Connection, import_id: int, finished_at: datetime) -> None:

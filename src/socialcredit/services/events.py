@@ -82,8 +82,10 @@ class _Batch:
 
 def _entries_frame(frame: pl.DataFrame, import_id: int, recorded_at: datetime) -> pl.DataFrame:
     # Insert in key order: the unique index then grows at its right edge, which is cheaper.
+    # The order was worked out with the judging (``key_order``): sorting by two text columns
+    # here cost 25 ms a batch between two COPYs, with the server idle.
     return (
-        frame.sort("n_agency", "n_event_id")
+        frame.sort("key_order")
         .select(
             agency="n_agency",
             event_id="n_event_id",
@@ -210,6 +212,10 @@ def _record(
     return outcomes
 
 
+# Each row's place in key order (agency, event_id; byte order, as the store writes them).
+_KEY_ORDER = pl.arg_sort_by("n_agency", "n_event_id").arg_sort().cast(pl.UInt32)
+
+
 @dataclass
 class _Judge:
     """Judges batches of one import: each row accepted for now, or rejected with its reason."""
@@ -252,6 +258,7 @@ class _Judge:
             bound_agency=self.bound_agency,
             extra_checks=reference_checks(),
         )
+        judged = judged.with_columns(key_order=_KEY_ORDER)
         keyed = classify_keys(judged, None)
         if not early:
             return _Judged(judged, keyed, None, None)

@@ -45,6 +45,7 @@ __all__ = [
     "Merged",
     "copy_rows",
     "draw_ids",
+    "in_key_order",
     "merge_entries",
     "new_entry_ids",
     "upsert_people",
@@ -291,7 +292,7 @@ def merge_entries(
     # want it).
     if ids is None or ids.len() != frame.height:
         ids = _new_entry_ids(driver, frame.height)
-    staged = frame.sort("agency", "event_id").with_columns(id=ids)
+    staged = in_key_order(frame).with_columns(id=ids)
     columns = ("id", *ENTRY_COLUMNS)
     base = ledger.head(connection) if mark is not None else None
     follow = None if derived is None else derived(staged)
@@ -324,6 +325,19 @@ def merge_entries(
         copy_rows(connection, *derived(went_in))
     taken = staged.join(went_in, on="id", how="anti").select(list(_TAKEN_SCHEMA))
     return Merged(went_in, taken)
+
+
+def in_key_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` sorted by (agency, event_id) in byte order. A frame already in that order, as
+    an import hands it over, is only checked: a comparison of each row with the next costs a
+    fraction of a sort by two text columns (25 ms per 100,000 rows)."""
+    agency, event_id = pl.col("agency"), pl.col("event_id")
+    after = (agency > agency.shift(-1)) | (
+        (agency == agency.shift(-1)) & (event_id > event_id.shift(-1))
+    )
+    if frame.height < 2 or not frame.select(after.any()).item():
+        return frame
+    return frame.sort("agency", "event_id")
 
 
 def _leaves_hashed(hashing: "Future[ledger.LeafBatch]") -> ledger.LeafBatch:

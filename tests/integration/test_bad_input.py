@@ -8,6 +8,7 @@ rejected`` for people), with one line in the rejects file per rejected row.
 """
 
 import csv
+import hashlib
 import json
 import random
 import shutil
@@ -25,6 +26,7 @@ from sqlalchemy import text
 from tests.conftest import EXAMPLE_CATALOGUE, LI_NA, NOW, ZHANG_JIAN, open_registry, person
 from tests.integration.cli_helpers import Run, refused, runner
 
+from socialcredit.files.readers import read_table
 from socialcredit.services.catalogue import init_registry
 from socialcredit.services.events import import_events
 from socialcredit.services.people import import_people
@@ -370,6 +372,34 @@ def test_invalid_utf8_names_the_line_and_suggests_encoding(
     line = unreadable(run_import(kind, path))
     assert "line 5" in line and "--encoding" in line
     assert stored_people(tmp_path / "registry.db") == 2
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_invalid_utf8_in_the_header_or_a_multiline_field_names_its_line(
+    run_import, tmp_path: Path, kind: str
+):
+    """UTF-8 files are parsed without a first pass that decodes them in Python (pyarrow checks
+    every field as it parses); bytes that are not UTF-8 are still refused with their line."""
+    path = write_rows(tmp_path / "header.csv", good_rows(kind, 3))
+    path.write_bytes(b"\xff" + path.read_bytes())
+    line = unreadable(run_import(kind, path))
+    assert "line 1" in line and "--encoding" in line
+    rows = good_rows(kind, 3)
+    field = "evidence" if kind == "events" else "name"
+    rows[0][field] = "two\nlines"  # quoted: data row 1 takes lines 2-3
+    path = write_rows(tmp_path / "field.csv", rows)
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[3] = lines[3].replace(b",", b",\xc3", 1)  # data row 2, on line 4
+    path.write_bytes(b"".join(lines))
+    line = unreadable(run_import(kind, path))
+    assert "line 4" in line and "--encoding" in line
+
+
+def test_a_csv_files_sha256_is_the_digest_of_its_bytes(tmp_path: Path):
+    path = write_rows(tmp_path / "events.csv", good_rows("events", 4))
+    table = read_table(path, max_file_bytes=1 << 20, max_rows=100)
+    assert table.height == 4
+    assert table.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.mark.parametrize("kind", KINDS)

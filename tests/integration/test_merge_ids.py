@@ -1,8 +1,10 @@
-"""PostgreSQL imports draw a batch's entry ids while the batch before is being written
-(``bulk.new_entry_ids``), and ``merge_entries`` writes the rows with exactly those ids; ids of
-the wrong count are not used (it draws its own)."""
+"""PostgreSQL imports draw a batch's entry ids, and its notices' ids, while the batch before is
+being written (``bulk.new_entry_ids``), and ``merge_entries`` writes the rows with exactly
+those ids; ids of the wrong count (too few, for notices) are not used: the server draws its
+own."""
 
 from collections.abc import Callable
+from functools import partial
 
 import polars as pl
 import pytest
@@ -11,6 +13,7 @@ from tests.conftest import LI_NA
 from tests.integration.entry_frames import merit_rows
 
 from socialcredit.services.ledger_verify import verify_registry
+from socialcredit.services.notices import entry_notice_rows
 from socialcredit.services.registry import Registry
 from socialcredit.store.bulk import merge_entries, new_entry_ids
 
@@ -53,3 +56,47 @@ def test_ids_of_the_wrong_count_are_not_used(on_postgres: Registry):
     written = merged.written["id"].to_list()
     assert len(written) == 100 and min(written) > drawn.max()  # its own, drawn later
     assert verify_registry(on_postgres).ok
+
+
+def _with_fines(rows: pl.DataFrame, every: int) -> pl.DataFrame:
+    """Every ``every``-th row costs 5 points instead (adverse: it gets a notice)."""
+    fined = pl.int_range(pl.len()) % every == 0
+    return rows.with_columns(points=pl.when(fined).then(-5).otherwise(pl.col("points")))
+
+
+def _notice_ids(registry: Registry, prefix: str) -> list[int]:
+    with registry.database.read() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT n.id FROM notices n JOIN entries e ON e.id = n.entry_id "
+                "WHERE e.event_id LIKE :p ORDER BY e.id"
+            ),
+            {"p": prefix + "%"},
+        )
+        return [int(row[0]) for row in rows]
+
+
+def test_notice_ids_drawn_beforehand_are_the_notices_ids(on_postgres: Registry):
+    rows = _with_fines(_rows(0, 100), every=10)  # 10 adverse rows
+    with on_postgres.database.write() as connection:
+        drawn = new_entry_ids(connection, 12, "notices")  # caps may have cut some: spares
+    with on_postgres.database.write() as connection:
+        merge_entries(connection, rows, partial(entry_notice_rows, ids=drawn))
+    assert _notice_ids(on_postgres, "V-") == drawn.head(10).to_list()  # in entry order
+    assert verify_registry(on_postgres).ok
+
+
+def test_too_few_notice_ids_are_not_used(on_postgres: Registry):
+    rows = _with_fines(_rows(0, 100), every=10)
+    with on_postgres.database.write() as connection:
+        drawn = new_entry_ids(connection, 9, "notices")
+    with on_postgres.database.write() as connection:
+        merge_entries(connection, rows, partial(entry_notice_rows, ids=drawn))
+    written = _notice_ids(on_postgres, "V-")
+    assert len(written) == 10 and min(written) > drawn.max()  # the server's own, later
+    assert verify_registry(on_postgres).ok
+
+
+def test_ids_are_drawn_ahead_only_for_entries_and_notices(on_postgres: Registry):
+    with on_postgres.database.write() as connection, pytest.raises(ValueError, match="'people'"):
+        new_entry_ids(connection, 3, "people")

@@ -12,6 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -37,7 +38,7 @@ from socialcredit.services.event_references import (
     references,
 )
 from socialcredit.services.models import EventImportResult
-from socialcredit.services.notices import entry_notice_rows, record_entry_notices
+from socialcredit.services.notices import adverse_rows, entry_notice_rows, record_entry_notices
 from socialcredit.services.registry import Registry
 from socialcredit.services.yearly_caps import (
     Caps,
@@ -66,6 +67,7 @@ class _Judged:
     rows: pl.DataFrame  # each row accepted for now, or rejected with its reason
     keyed: pl.DataFrame  # ``rows`` with ``outcome``, keys settled among them
     ids: pl.Series | None  # PostgreSQL: ids for the rows accepted so far, drawn ahead too
+    notice_ids: pl.Series | None  # ... and for their notices (adverse rows; caps only cut)
     use: UseAhead | None  # ... and the stored use of their yearly caps
 
 
@@ -132,7 +134,8 @@ def _merge_batch(connection: Connection, batch: _Batch, classified: pl.DataFrame
     """
     accepted = classified.filter(pl.col("outcome") == "accepted")
     entries_frame = _entries_frame(accepted, batch.import_id, batch.recorded_at)
-    merged = merge_entries(connection, entries_frame, entry_notice_rows, batch.judged.ids)
+    notices = partial(entry_notice_rows, ids=batch.judged.notice_ids)
+    merged = merge_entries(connection, entries_frame, notices, batch.judged.ids)
     taken = merged.taken
     if taken.height == 0:
         return classified
@@ -261,13 +264,15 @@ class _Judge:
         judged = judged.with_columns(key_order=_KEY_ORDER)
         keyed = classify_keys(judged, None)
         if not early:
-            return _Judged(judged, keyed, None, None)
+            return _Judged(judged, keyed, None, None, None)
         accepted = keyed.filter(pl.col("outcome") == "accepted")
         # ``merge_entries`` draws its own ids if keys taken in the store change the count.
         with self.registry.database.write() as connection:
             ids = new_entry_ids(connection, accepted.height)
+            adverse = accepted.filter(adverse_rows()).height
+            notice_ids = new_entry_ids(connection, adverse, "notices")
             use = read_use_ahead(connection, accepted, self.caps, self.import_id)
-        return _Judged(judged, keyed, ids, use)
+        return _Judged(judged, keyed, ids, notice_ids, use)
 
 
 def _judged(

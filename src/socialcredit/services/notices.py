@@ -209,19 +209,25 @@ def adverse_rows() -> pl.Expr:
     )
 
 
-def entry_notice_rows(written: pl.DataFrame) -> tuple[str, pl.DataFrame]:
+def entry_notice_rows(
+    written: pl.DataFrame, ids: pl.Series | None = None
+) -> tuple[str, pl.DataFrame]:
     """The notices of adverse entries just written (with their ids), as rows of ``notices``.
 
     A row holds only whom it is for, which entry, and the entry's moment; the facts are the
     entry's own columns (``entry_facts``) and the texts are written from them on reading
     (``entry_notice_text``). In entry id order. PostgreSQL knows a batch's ids before it has
     stored the entries, and writes these right behind them (``store.bulk.merge_entries``).
+    ``ids``: the notices' own ids, drawn beforehand (at least one per row; those left over
+    are a gap), so that the server need not draw them while it writes; else it does.
     """
     rows = (
         written.filter(adverse_rows())
         .sort("id")
         .select("person_id", kind=pl.lit("entry"), entry_id="id", recorded_at="recorded_at")
     )
+    if ids is not None and ids.len() >= rows.height:
+        rows = rows.with_columns(id=ids.head(rows.height))
     return "notices", rows
 
 

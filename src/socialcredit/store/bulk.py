@@ -350,22 +350,25 @@ def _no_keys() -> pl.DataFrame:
     return pl.DataFrame(schema=_TAKEN_SCHEMA)
 
 
-def new_entry_ids(connection: Connection, count: int) -> pl.Series:
-    """``count`` new entry ids for a later ``merge_entries`` (PostgreSQL). A sequence is not
-    transactional: the ids are the caller's whether or not this transaction commits."""
-    return _new_entry_ids(_driver(connection), count)
+def new_entry_ids(connection: Connection, count: int, table: str = "entries") -> pl.Series:
+    """``count`` new ids of ``table`` (PostgreSQL): entries for a later ``merge_entries``, or
+    their notices. A sequence is not transactional: the ids are the caller's whether or not
+    this transaction commits."""
+    return _new_entry_ids(_driver(connection), count, table)
 
 
-def _new_entry_ids(driver: Any, count: int) -> pl.Series:
-    """``count`` new ids from the entries' own sequence, ascending.
+def _new_entry_ids(driver: Any, count: int, table: str = "entries") -> pl.Series:
+    """``count`` new ids from ``table``'s own sequence, ascending.
 
     Concurrent writers draw from it too, so the values need not be consecutive, only unused.
     They usually are consecutive, and then only their span is read back; otherwise they are
     drawn again one by one (the first draw leaves a gap, as a rolled-back insert does). The
     sequence is named once: ``pg_get_serial_sequence`` per row cost 4 s per million ids.
     """
-    sequence = driver.execute("SELECT pg_get_serial_sequence('entries', 'id')").fetchone()[0]
-    return draw_ids(driver, sequence, count)
+    if table not in ("entries", "notices"):
+        raise ValueError(f"no ids are drawn ahead for {table!r}")
+    named = driver.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table,))
+    return draw_ids(driver, named.fetchone()[0], count)
 
 
 def draw_ids(driver: Any, sequence: str, count: int) -> pl.Series:

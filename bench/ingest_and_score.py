@@ -268,9 +268,7 @@ def _postgres_on(url: str, args: argparse.Namespace) -> dict[str, Any]:
             "ratio_to_python_rows": round(import_seconds / raw["python_rows"], 2),
             # Where the import's time went (the rest: reading and judging the rows).
             "parts_seconds": {name: round(value, 2) for name, value in parts.seconds.items()},
-            "entries_write_ratio": round(
-                parts.seconds.get("entries_write", 0.0) / raw["pre_encoded"], 2
-            ),
+            "copy_ratio": round(parts.seconds.get("copy", 0.0) / raw["pre_encoded"], 2),
         },
         "score": {
             "seconds": round(score_seconds, 2),
@@ -323,10 +321,10 @@ def _print_postgres(report: dict[str, Any]) -> None:
     )
     parts = imp["parts_seconds"]
     print(
-        f"        of which: entries write (COPY, with their notices) "
-        f"{parts.get('entries_write', 0):.2f} s (ratio to raw COPY "
-        f"{imp['entries_write_ratio']:.2f}), ledger {parts.get('ledger', 0):.2f} s (the "
-        "entries' leaves are hashed while the server inserts them), "
+        f"        of which: entries write {parts.get('entries_write', 0):.2f} s: its COPY of "
+        f"the entries and their notices {parts.get('copy', 0):.2f} s in a helper thread "
+        f"({imp['copy_ratio']:.2f}x raw COPY), while the main thread hashed their leaves "
+        f"({parts.get('hashing', 0):.2f} s); ledger appends {parts.get('ledger', 0):.2f} s, "
         f"other effects {parts.get('effects', 0):.2f} s; the rest is reading, classifying "
         "and judging (the next batch is judged while the server writes)"
     )

@@ -1,5 +1,5 @@
 """PostgreSQL imports draw a batch's entry ids, and its notices' ids, while the batch before is
-being written (``bulk.new_entry_ids``), and ``merge_entries`` writes the rows with exactly
+being written (``bulk.new_entry_ids``, ``new_notice_ids``), and ``merge_entries`` writes the rows with exactly
 those ids; ids of the wrong count (too few, for notices) are not used: the server draws its
 own."""
 
@@ -15,7 +15,7 @@ from tests.integration.entry_frames import merit_rows
 from socialcredit.services.ledger_verify import verify_registry
 from socialcredit.services.notices import entry_notice_rows
 from socialcredit.services.registry import Registry
-from socialcredit.store.bulk import merge_entries, new_entry_ids
+from socialcredit.store.bulk import merge_entries, new_entry_ids, new_notice_ids
 
 
 def _rows(first: int, last: int) -> pl.DataFrame:
@@ -79,7 +79,7 @@ def _notice_ids(registry: Registry, prefix: str) -> list[int]:
 def test_notice_ids_drawn_beforehand_are_the_notices_ids(on_postgres: Registry):
     rows = _with_fines(_rows(0, 100), every=10)  # 10 adverse rows
     with on_postgres.database.write() as connection:
-        drawn = new_entry_ids(connection, 12, "notices")  # caps may have cut some: spares
+        drawn = new_notice_ids(connection, 12)  # caps may have cut some: spares
     with on_postgres.database.write() as connection:
         merge_entries(connection, rows, partial(entry_notice_rows, ids=drawn))
     assert _notice_ids(on_postgres, "V-") == drawn.head(10).to_list()  # in entry order
@@ -89,14 +89,9 @@ def test_notice_ids_drawn_beforehand_are_the_notices_ids(on_postgres: Registry):
 def test_too_few_notice_ids_are_not_used(on_postgres: Registry):
     rows = _with_fines(_rows(0, 100), every=10)
     with on_postgres.database.write() as connection:
-        drawn = new_entry_ids(connection, 9, "notices")
+        drawn = new_notice_ids(connection, 9)
     with on_postgres.database.write() as connection:
         merge_entries(connection, rows, partial(entry_notice_rows, ids=drawn))
     written = _notice_ids(on_postgres, "V-")
     assert len(written) == 10 and min(written) > drawn.max()  # the server's own, later
     assert verify_registry(on_postgres).ok
-
-
-def test_ids_are_drawn_ahead_only_for_entries_and_notices(on_postgres: Registry):
-    with on_postgres.database.write() as connection, pytest.raises(ValueError, match="'people'"):
-        new_entry_ids(connection, 3, "people")

@@ -48,7 +48,13 @@ from socialcredit.services.yearly_caps import (
     read_use_ahead,
 )
 from socialcredit.store import due_process, ledger, repository
-from socialcredit.store.bulk import ENTRY_COLUMNS, insert_entries, merge_entries, new_entry_ids
+from socialcredit.store.bulk import (
+    ENTRY_COLUMNS,
+    insert_entries,
+    merge_entries,
+    new_entry_ids,
+    new_notice_ids,
+)
 from socialcredit.store.statistics import kept_up
 
 __all__ = ["RowOutcomes", "import_events", "import_event_frame"]
@@ -246,8 +252,9 @@ class _Judge:
         return self._finish(normal, early=not self.registry.database.is_sqlite)
 
     def _finish(self, normal: pl.DataFrame, *, early: bool = False) -> _Judged:
-        """Judge a normalised batch; ``early`` (PostgreSQL, ahead): also draw its ids and read
-        its yearly caps' stored use, while the server writes the batch before."""
+        """Judge a normalised batch; ``early`` (PostgreSQL, ahead): also draw its entries' and
+        notices' ids and read its yearly caps' stored use, while the server writes the batch
+        before."""
         known = self.people.fetch(normal["n_person_id"])
         with self.registry.database.read() as connection:
             originals = fetch_originals(connection, normal)
@@ -270,7 +277,7 @@ class _Judge:
         with self.registry.database.write() as connection:
             ids = new_entry_ids(connection, accepted.height)
             adverse = accepted.filter(adverse_rows()).height
-            notice_ids = new_entry_ids(connection, adverse, "notices")
+            notice_ids = new_notice_ids(connection, adverse)
             use = read_use_ahead(connection, accepted, self.caps, self.import_id)
         return _Judged(judged, keyed, ids, notice_ids, use)
 

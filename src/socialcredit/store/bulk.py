@@ -48,6 +48,7 @@ __all__ = [
     "in_key_order",
     "merge_entries",
     "new_entry_ids",
+    "new_notice_ids",
     "upsert_people",
 ]
 
@@ -291,7 +292,7 @@ def merge_entries(
     # Ids ascend in key order, so ``staged`` is in id order too (as the ledger and ``Merged``
     # want it).
     if ids is None or ids.len() != frame.height:
-        ids = _new_entry_ids(driver, frame.height)
+        ids = _new_ids(driver, "entries", frame.height)
     staged = in_key_order(frame).with_columns(id=ids)
     columns = ("id", *ENTRY_COLUMNS)
     base = ledger.head(connection) if mark is not None else None
@@ -350,14 +351,19 @@ def _no_keys() -> pl.DataFrame:
     return pl.DataFrame(schema=_TAKEN_SCHEMA)
 
 
-def new_entry_ids(connection: Connection, count: int, table: str = "entries") -> pl.Series:
-    """``count`` new ids of ``table`` (PostgreSQL): entries for a later ``merge_entries``, or
-    their notices. A sequence is not transactional: the ids are the caller's whether or not
-    this transaction commits."""
-    return _new_entry_ids(_driver(connection), count, table)
+def new_entry_ids(connection: Connection, count: int) -> pl.Series:
+    """``count`` new entry ids for a later ``merge_entries`` (PostgreSQL). A sequence is not
+    transactional: the ids are the caller's whether or not this transaction commits."""
+    return _new_ids(_driver(connection), "entries", count)
 
 
-def _new_entry_ids(driver: Any, count: int, table: str = "entries") -> pl.Series:
+def new_notice_ids(connection: Connection, count: int) -> pl.Series:
+    """``count`` new notice ids, for the notices of a later ``merge_entries`` (PostgreSQL),
+    so that the server need not draw them row by row while it writes them."""
+    return _new_ids(_driver(connection), "notices", count)
+
+
+def _new_ids(driver: Any, table: str, count: int) -> pl.Series:
     """``count`` new ids from ``table``'s own sequence, ascending.
 
     Concurrent writers draw from it too, so the values need not be consecutive, only unused.
@@ -365,14 +371,12 @@ def _new_entry_ids(driver: Any, count: int, table: str = "entries") -> pl.Series
     drawn again one by one (the first draw leaves a gap, as a rolled-back insert does). The
     sequence is named once: ``pg_get_serial_sequence`` per row cost 4 s per million ids.
     """
-    if table not in ("entries", "notices"):
-        raise ValueError(f"no ids are drawn ahead for {table!r}")
     named = driver.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table,))
     return draw_ids(driver, named.fetchone()[0], count)
 
 
 def draw_ids(driver: Any, sequence: str, count: int) -> pl.Series:
-    """``count`` new values of ``sequence``, ascending (see ``_new_entry_ids``)."""
+    """``count`` new values of ``sequence``, ascending (see ``_new_ids``)."""
     if count == 0:
         return pl.Series("id", [], dtype=pl.Int64)
     draw = "SELECT nextval(%s::regclass) AS id FROM generate_series(1, %s)"

@@ -285,11 +285,14 @@ def _read_utf8_csv_fast(path: Path) -> RawTable | None:
 
 
 def _read_csv(path: Path, encoding: str) -> RawTable:
-    if encoding == "utf-8" and (fast := _read_utf8_csv_fast(path)) is not None:
-        return fast
-    sha256 = _scan_text(path, encoding)
+    if encoding == "utf-8":
+        fast = _read_utf8_csv_fast(path)
+        if fast is not None:
+            return fast
+    sha256 = _scan_text(path, encoding)  # names the line of a byte that does not decode
     columns = _header(path, encoding)
-    table = _read_csv_fast(path, columns, encoding)
+    # UTF-8 text that got here decodes, so pyarrow met a malformed row: it would again.
+    table = None if encoding == "utf-8" else _read_csv_fast(path, columns, encoding)
     if table is not None:
         return _finish(columns, pl.from_arrow(table), None, sha256)  # type: ignore[arg-type]
     data, malformed = _read_csv_exact(path, columns, encoding)

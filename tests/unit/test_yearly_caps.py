@@ -11,21 +11,27 @@ from socialcredit.services.yearly_caps import OwnUse, UseAhead, batch_use
 CAPS = {("2026.2", "DONATION"): 40}
 
 
-def _batch(rows: list[tuple[str, str, int, str]]) -> pl.DataFrame:
-    """Judged rows: person, rule, points, outcome (all in 2026)."""
+def _batch(rows: list[tuple[str, str, int, str]], corrects: str | None = None) -> pl.DataFrame:
+    """Judged rows: person, rule, points, outcome (all in 2026); ``corrects``: the first row
+    corrects that event."""
     return pl.DataFrame(
         [
-            (person, rule, date(2026, 3, 1), points, outcome)
+            ("red-cross", person, rule, date(2026, 3, 1), points, outcome, None, None)
             for person, rule, points, outcome in rows
         ],
         orient="row",
         schema={
+            "n_agency": pl.String,
             "n_person_id": pl.String,
             "n_rule": pl.String,
             "n_occurred": pl.Date,
             "points": pl.Int64,
             "outcome": pl.String,
+            "n_corrects": pl.String,
+            "n_repairs": pl.String,
         },
+    ).with_columns(
+        n_corrects=pl.when(pl.int_range(pl.len()) == 0).then(pl.lit(corrects)).otherwise(None)
     )
 
 
@@ -53,9 +59,9 @@ def _after_one_batch(*, refers: bool = False) -> OwnUse:
                 ("P2", "DONATION", 15, "accepted"),
                 ("P2", "DONATION", 15, "duplicate"),  # not written: uses nothing
                 ("P3", "TRAFFIC-RED-LIGHT", -5, "accepted"),  # not capped
-            ]
-        ),
-        refers=refers,
+            ],
+            corrects="D0" if refers else None,
+        )
     )
     return own
 
@@ -83,7 +89,7 @@ def test_use_of_unknown_moment_or_after_corrections_is_read_again():
 
 def test_counts_move_on_with_each_batch():
     own = _after_one_batch()
-    own.written(_batch([("P1", "DONATION", 15, "accepted")]), refers=False)
+    own.written(_batch([("P1", "DONATION", 15, "accepted")]))
     assert (own.rows_before, own.rows_after) == (4, 5)
     assert own.settle(UseAhead(_use([]), committed_rows=0)) is None  # two batches behind
     assert _as_dict(own.settle(UseAhead(_use([("P1", 5)]), committed_rows=4))) == {"P1": 20}

@@ -397,8 +397,7 @@ def import_event_frame(
             used = own_use.settle(judged.use)
             batch = _Batch(judged, used, import_id, registry.clock.now(), caps)
             classified, outcomes = _write_judged(registry, batch, columns)
-            accepted = classified.filter(pl.col("outcome") == "accepted")
-            own_use.written(classified, refers=references(accepted).height > 0)
+            own_use.written(classified)
             statistics.added(outcomes["accepted"])
             totals += outcomes
             rejected = classified.filter(pl.col("outcome") == "rejected")

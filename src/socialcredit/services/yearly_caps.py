@@ -16,6 +16,7 @@ from datetime import date
 import polars as pl
 from sqlalchemy import Connection, and_, func, select
 
+from socialcredit.services.event_references import references
 from socialcredit.store import repository
 from socialcredit.store.schema import entries
 
@@ -200,9 +201,9 @@ class OwnUse:
             return _add_use(ahead.stored, self.last_use)
         return None
 
-    def written(self, classified: pl.DataFrame, *, refers: bool) -> None:
-        """A batch committed: its rows with their outcomes; ``refers``: it corrected or
-        repaired events."""
+    def written(self, classified: pl.DataFrame) -> None:
+        """A batch committed: its rows with their outcomes."""
         accepted = classified.filter(pl.col("outcome") == "accepted")
         self.rows_before, self.rows_after = self.rows_after, self.rows_after + classified.height
+        refers = references(accepted).height > 0  # it corrected or repaired events
         self.last_use = None if refers else batch_use(accepted, self.caps)

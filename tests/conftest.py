@@ -4,6 +4,7 @@ Tests that take ``registry`` run once per database (``sqlite`` and ``postgres``)
 pinned (``NOW``) so that 'today' never moves under a test.
 """
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -144,3 +145,12 @@ def frame_of(path: Path) -> pl.DataFrame:
     if suffix == ".jsonl":
         return pl.read_ndjson(path)
     return pl.read_parquet(path)
+
+
+def shows_word(text: str, word: str) -> bool:
+    """Whether `word` stands on its own in `text`, not inside a longer word or hex digest.
+
+    A score such as 1015 must not be found inside a random key fingerprint or hash that a
+    signed page prints (2dabc41015b0e4b5), or a test of "no score on this page" fails by chance.
+    """
+    return re.search(rf"(?<![0-9A-Za-z]){re.escape(word)}(?![0-9A-Za-z])", text) is not None

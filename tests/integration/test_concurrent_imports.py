@@ -16,7 +16,15 @@ import psycopg
 import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.exc import OperationalError
-from tests.conftest import EVENTS_HEADER, PEOPLE_HEADER, TODAY, person, recent, write_csv
+from tests.conftest import (
+    EVENTS_HEADER,
+    FIXTURES,
+    PEOPLE_HEADER,
+    TODAY,
+    person,
+    recent,
+    write_csv,
+)
 from tests.integration.consistency import (
     assert_balances,
     assert_consistent,
@@ -108,6 +116,42 @@ def test_agencies_submitting_at_once_lose_and_double_nothing(
     assert sum(r.rejected for r in results) == 100  # 5000..5099 sent with two contents
     assert all(r.submitted == r.accepted + r.duplicates + r.rejected for r in results)
     assert {reason for r in results for reason in r.reasons} <= {"conflict"}
+    assert_consistent(registry)
+    assert_balances(registry, PEOPLE[:10], TODAY)
+
+
+def test_imports_at_once_allot_each_yearly_cap_once(
+    make_registry: Callable[..., Registry], database_url: str, tmp_path: Path
+):
+    """Donations are capped at 40 points a year; two imports give each person three of 15 at
+    the same moment, in small batches that interleave. Whatever the order, each person gets
+    exactly 40 (the first comers in full, then a cut): on PostgreSQL the imports' capped
+    writes take turns, or both allotted against the same stored use."""
+    catalogue = [FIXTURES / "due-process.yaml"]
+    registry = make_registry(database_url, catalogue)
+    import_people(registry, _people_file(tmp_path / "people.csv"))
+
+    def gifts(name: str) -> Path:
+        rows = [
+            f"red-cross,{name}-{n},{PEOPLE[n % len(PEOPLE)]},DONATION,2026-{1 + n // 60:02d}-01,"
+            for n in range(3 * len(PEOPLE))
+        ]
+        return write_csv(tmp_path / f"{name}.csv", EVENTS_HEADER, rows)
+
+    files = [gifts("A"), gifts("B")]
+    registries = [make_registry(database_url, catalogue, batch_rows=20) for _ in files]
+    jobs = [lambda r=r, f=f: import_events(r, f) for r, f in zip(registries, files, strict=True)]
+    results = [r for r in _run_all(jobs) if isinstance(r, EventImportResult)]
+
+    assert [r.accepted for r in results] == [3 * len(PEOPLE)] * 2
+    with registry.database.read() as connection:
+        given = connection.execute(
+            text(
+                "SELECT person_id, sum(points), sum(points + points_cut), count(*) FROM entries"
+                " WHERE rule = 'DONATION' GROUP BY person_id"
+            )
+        ).all()
+    assert sorted(tuple(row) for row in given) == [(p, 40, 90, 6) for p in sorted(PEOPLE)]
     assert_consistent(registry)
     assert_balances(registry, PEOPLE[:10], TODAY)
 

@@ -127,6 +127,20 @@ def test_yearly_cap_cuts_points_beyond_it(town: Registry, tmp_path: Path):
     assert _entry(town, "D9")["points"] == 0  # the year's cap is spent across imports
 
 
+def test_a_file_sent_again_with_new_rows_allots_the_cap_to_the_new_ones(
+    town: Registry, tmp_path: Path
+):
+    """An agency sends its file again with one more donation: the rows already stored are
+    duplicates and use nothing a second time, so the new one gets what the cap has left."""
+    rows = [f"red-cross,D{n},{LI_NA},DONATION,2026-0{n}-01,,," for n in (1, 2)]
+    _import(town, tmp_path, "a.csv", rows)
+    again = [*rows, f"red-cross,D3,{LI_NA},DONATION,2026-03-01,,,"]
+    result, _ = _import(town, tmp_path, "b.csv", again)
+    assert (result.accepted, result.duplicates) == (1, 2)
+    assert (_entry(town, "D3")["points"], _entry(town, "D3")["points_cut"]) == (10, 5)
+    assert standing.score(town, LI_NA).score == 1040
+
+
 def test_yearly_caps_across_the_batches_of_one_file(town_in_pairs: Registry, tmp_path: Path):
     """A batch's caps count what the batches before it in the same file used, and stop
     counting an original once a batch has corrected it. On PostgreSQL the batches after the

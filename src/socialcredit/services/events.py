@@ -45,11 +45,14 @@ from socialcredit.services.yearly_caps import (
     OwnUse,
     UseAhead,
     apply_yearly_caps,
+    has_capped_rows,
     read_use_ahead,
+    take_cap_turn,
 )
 from socialcredit.store import due_process, ledger, repository
 from socialcredit.store.bulk import (
     ENTRY_COLUMNS,
+    Merged,
     insert_entries,
     merge_entries,
     new_entry_ids,
@@ -128,6 +131,45 @@ def _classify(connection: Connection, batch: _Batch, stored: pl.DataFrame | None
     return classified.drop("points").join(capped, on="row", how="left", maintain_order="left")
 
 
+def _stored_keys(connection: Connection, batch: _Batch) -> pl.DataFrame:
+    """The stored entries holding any key of the batch's rows that passed judging."""
+    keys = (
+        batch.judged.rows.filter(pl.col("reason").is_null())
+        .select(agency="n_agency", event_id="n_event_id")
+        .unique()
+    )
+    return repository.fetch_entry_keys(connection, keys)
+
+
+def _merge_allotted(
+    connection: Connection, batch: _Batch, classified: pl.DataFrame
+) -> tuple[pl.DataFrame, Merged]:
+    """Merge the accepted rows; when a key of a capped row turns out taken, merge again.
+
+    Capped rows are allotted in row order, each after the ones before it. A row whose key is
+    taken (sent before: an agency's file sent again with new rows) is not written, so the cap
+    it was allotted is not used: the merge is undone, the batch is classified against the
+    store (as SQLite does) and allotted again. Each round leaves out at least one more key."""
+    while True:
+        accepted = classified.filter(pl.col("outcome") == "accepted")
+        redo = connection.begin_nested() if has_capped_rows(accepted, batch.caps) else None
+        entries_frame = _entries_frame(accepted, batch.import_id, batch.recorded_at)
+        notices = partial(entry_notice_rows, ids=batch.judged.notice_ids)
+        merged = merge_entries(connection, entries_frame, notices, batch.judged.ids)
+        if redo is None:
+            return classified, merged
+        taken = accepted.join(
+            merged.taken, left_on=["n_agency", "n_event_id"], right_on=["agency", "event_id"]
+        )
+        if not has_capped_rows(taken, batch.caps):
+            redo.commit()
+            return classified, merged
+        redo.rollback()
+        classified = _classify(connection, batch, _stored_keys(connection, batch))
+        left = classified.filter(pl.col("outcome") == "accepted").height
+        invariant(left <= accepted.height - taken.height, "a round leaves out the taken keys")
+
+
 def _merge_batch(connection: Connection, batch: _Batch, classified: pl.DataFrame) -> pl.DataFrame:
     """PostgreSQL: one merge, then settle the rows whose keys it found taken.
 
@@ -138,10 +180,8 @@ def _merge_batch(connection: Connection, batch: _Batch, classified: pl.DataFrame
     Nothing is inserted twice, and no later commit can change the answer. The notices of the
     entries that went in are written right behind them (``entry_notice_rows``).
     """
+    classified, merged = _merge_allotted(connection, batch, classified)
     accepted = classified.filter(pl.col("outcome") == "accepted")
-    entries_frame = _entries_frame(accepted, batch.import_id, batch.recorded_at)
-    notices = partial(entry_notice_rows, ids=batch.judged.notice_ids)
-    merged = merge_entries(connection, entries_frame, notices, batch.judged.ids)
     taken = merged.taken
     if taken.height == 0:
         return classified
@@ -166,7 +206,6 @@ def _merge_batch(connection: Connection, batch: _Batch, classified: pl.DataFrame
 
 def _write_batch(connection: Connection, batch: _Batch) -> pl.DataFrame:
     """Write a judged batch; returns it with ``outcome`` settled for every row."""
-    candidates = batch.judged.rows
     classified = _classify(connection, batch, None)
     if connection.dialect.name != "sqlite":
         return _merge_batch(connection, batch, classified)
@@ -180,13 +219,7 @@ def _write_batch(connection: Connection, batch: _Batch) -> pl.DataFrame:
     if written != accepted.height:
         # Some keys are taken by earlier imports: settle against what the store holds.
         savepoint.rollback()
-        keys = (
-            candidates.filter(pl.col("reason").is_null())
-            .select(agency="n_agency", event_id="n_event_id")
-            .unique()
-        )
-        stored = repository.fetch_entry_keys(connection, keys)
-        classified = _classify(connection, batch, stored)
+        classified = _classify(connection, batch, _stored_keys(connection, batch))
         accepted = classified.filter(pl.col("outcome") == "accepted")
         written = insert_entries(
             connection, _entries_frame(accepted, batch.import_id, batch.recorded_at)
@@ -331,15 +364,24 @@ def _effects(
 
 
 def _write_judged(
-    registry: Registry, batch: _Batch, columns: list[str]
+    registry: Registry,
+    judged: _Judged,
+    own_use: OwnUse,
+    import_id: int,
+    columns: list[str],
 ) -> tuple[pl.DataFrame, Counter[str]]:
     """One judged batch in one transaction: its entries, their effects, its rejections and
     the import's counters. Returns the rows with their settled outcomes, and their counts."""
     with registry.database.write() as connection:
+        accepted = judged.keyed.filter(pl.col("outcome") == "accepted")
+        cap_writes = take_cap_turn(connection, accepted, own_use.caps)  # first: one lock order
+        used = own_use.settle(judged.use, cap_writes)
+        batch = _Batch(judged, used, import_id, registry.clock.now(), own_use.caps)
         mark = ledger.max_id(connection, "entries")
         classified = _write_batch(connection, batch)
         _effects(connection, classified, mark, batch.import_id, batch.recorded_at)
         outcomes = _record(connection, classified, columns, batch.import_id, batch.recorded_at)
+    own_use.written(classified, took_turn=cap_writes is not None)
     return classified, outcomes
 
 
@@ -394,10 +436,7 @@ def import_event_frame(
     # query of each batch is planned with them.
     with closing(batches), kept_up(registry.database.engine, "entries") as statistics:
         for judged in batches:
-            used = own_use.settle(judged.use)
-            batch = _Batch(judged, used, import_id, registry.clock.now(), caps)
-            classified, outcomes = _write_judged(registry, batch, columns)
-            own_use.written(classified)
+            classified, outcomes = _write_judged(registry, judged, own_use, import_id, columns)
             statistics.added(outcomes["accepted"])
             totals += outcomes
             rejected = classified.filter(pl.col("outcome") == "rejected")

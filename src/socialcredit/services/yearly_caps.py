@@ -6,8 +6,11 @@ allotted in the order events arrive, after what the person's counting entries of
 and year already used (whichever catalogue version judged them); an entry's points never
 change afterwards.
 
-An import over PostgreSQL reads a batch's stored use while the batch before it is written
-(``read_use_ahead``), and ``UseAhead.settle`` then makes it exact against that batch.
+On PostgreSQL the transactions that write entries counting toward a cap take turns
+(``repository.take_cap_turn``), so that each allots against what the one before committed. An
+import reads a batch's stored use while the batch before it is written (``read_use_ahead``),
+and ``OwnUse.settle`` then makes it exact against that batch, or reads it again when another
+writer wrote such entries since.
 """
 
 from dataclasses import dataclass, field
@@ -27,8 +30,12 @@ __all__ = [
     "apply_yearly_caps",
     "batch_use",
     "capped_rows",
+    "capped_rule_codes",
+    "counts_toward_caps",
+    "has_capped_rows",
     "read_use_ahead",
     "stored_use",
+    "take_cap_turn",
 ]
 
 Caps = dict[tuple[str, str], int]  # (catalogue version, rule) -> max_points_per_year
@@ -38,6 +45,12 @@ _KEY = ["n_person_id", "n_rule", "year"]
 _USED_SCHEMA = pl.Schema(
     {"n_person_id": pl.String(), "n_rule": pl.String(), "year": pl.Int32(), "used": pl.Int64()}
 )
+
+
+def capped_rule_codes(caps: Caps) -> list[str]:
+    """The rules capped in some catalogue version: their entries count toward the cap
+    whatever version judged them."""
+    return sorted({rule for _, rule in caps})
 
 
 def capped_rows(accepted: pl.DataFrame, caps: Caps) -> pl.DataFrame:
@@ -106,7 +119,7 @@ def batch_use(written: pl.DataFrame, caps: Caps) -> pl.DataFrame:
     """Points a written batch's accepted rows used per (person, rule, year), for every rule
     capped in some catalogue version: the store's use counts a rule's entries whatever
     version judged them, so here too."""
-    rules = sorted({rule for _, rule in caps})
+    rules = capped_rule_codes(caps)
     used = written.filter(pl.col("n_rule").is_in(rules)).select(
         "n_person_id", "n_rule", year=_YEAR, size=pl.col("points").abs()
     )
@@ -131,7 +144,7 @@ def apply_yearly_caps(
 
     Rows are allotted in row order, after what stored counting entries of the same person,
     rule and year used: read from the store, or ``used`` when the caller has it
-    (``UseAhead.settle``).
+    (``OwnUse.settle``).
     """
     if not caps or accepted.height == 0:
         return accepted.with_columns(points_cut=pl.lit(0, pl.Int64))
@@ -155,25 +168,55 @@ def apply_yearly_caps(
 
 @dataclass(frozen=True, slots=True)
 class UseAhead:
-    """A batch's stored cap use, read while the batch before it was being written, and how
-    many of the import's rows had committed when it was read (``imports.submitted``)."""
+    """A batch's stored cap use, read while the batch before it was being written, with how
+    many of the import's rows had committed when it was read (``imports.submitted``) and how
+    many transactions had written entries that count toward a cap (``yearly_cap_writes``)."""
 
     stored: pl.DataFrame
     committed_rows: int
+    cap_writes: int
+
+
+def counts_toward_caps(accepted: pl.DataFrame, caps: Caps) -> bool:
+    """Whether writing ``accepted`` changes what any yearly cap has used: it has rows of a
+    rule capped in some catalogue version (their entries count, whatever version judged them),
+    or it corrects or repairs events (their originals may stop counting)."""
+    rules = capped_rule_codes(caps)
+    if not rules:
+        return False
+    return bool(accepted["n_rule"].is_in(rules).any()) or references(accepted).height > 0
+
+
+def has_capped_rows(rows: pl.DataFrame, caps: Caps) -> bool:
+    """Whether any accepted row of ``rows`` is of a rule capped in some catalogue version."""
+    accepted = rows.filter(pl.col("outcome") == "accepted")
+    return bool(accepted["n_rule"].is_in(capped_rule_codes(caps)).any())
+
+
+def take_cap_turn(connection: Connection, accepted: pl.DataFrame, caps: Caps) -> int | None:
+    """PostgreSQL, a batch whose ``accepted`` rows change what a yearly cap has used: take the
+    cap writers' turn before reading any use, and return how many had committed before it.
+    Without turns, two imports writing the same person's capped rule at once each allotted
+    the cap against what had committed when they looked, and together allotted more. SQLite:
+    its write transaction is already the only writer (None, as for a batch that needs no
+    turn)."""
+    if connection.dialect.name == "sqlite" or not counts_toward_caps(accepted, caps):
+        return None
+    return repository.take_cap_turn(connection)
 
 
 def read_use_ahead(
     connection: Connection, accepted: pl.DataFrame, caps: Caps, import_id: int
 ) -> UseAhead | None:
-    """The stored use of ``accepted``'s caps, with the import's committed rows counted before
-    and after it: each statement sees what had committed when it began (READ COMMITTED), so
-    equal counts say which of the import's batches the use counts. Unequal: the batch before
-    committed while it was read, and which it counts is not known (None: read it again)."""
-    committed_rows = repository.import_submitted(connection, import_id)
+    """The stored use of ``accepted``'s caps, with the import's committed rows and the cap
+    writers' count read before and after it: each statement sees what had committed when it
+    began (READ COMMITTED), so equal readings say what the use counts. Unequal: something
+    committed while it was read, and what it counts is not known (None: read it again)."""
+    progress = repository.import_progress(connection, import_id)
     stored = stored_use(connection, accepted, caps)
-    if repository.import_submitted(connection, import_id) != committed_rows:
+    if repository.import_progress(connection, import_id) != progress:
         return None
-    return UseAhead(stored, committed_rows)
+    return UseAhead(stored, *progress)
 
 
 @dataclass
@@ -184,26 +227,37 @@ class OwnUse:
     last had or had not (its committed rows say which). If it had, the use counts it; if not,
     its accepted rows' use is added, unless it corrected or repaired events: their originals
     may have stopped counting, and the batch reads its use from the store instead.
+
+    Other imports: every transaction that writes entries counting toward a cap takes its turn
+    first (``repository.take_cap_turn``), which says how many such writers had committed. If
+    that is more than when the use was read (besides the import's own last batch), someone
+    else wrote such entries since, and the batch reads its use again, in its turn.
     """
 
     caps: Caps
     rows_before: int = 0  # the import's rows committed before its last batch
     rows_after: int = 0  # ... and with it
     last_use: pl.DataFrame | None = field(default_factory=lambda: pl.DataFrame(schema=_USED_SCHEMA))
+    last_turns: int = 0  # cap writers' turns the last batch took: 0 or 1
 
-    def settle(self, ahead: UseAhead | None) -> pl.DataFrame | None:
-        """The stored use for the next batch, exact; None when only the store can tell."""
-        if ahead is None:
+    def settle(self, ahead: UseAhead | None, cap_writes: int | None) -> pl.DataFrame | None:
+        """The stored use for the next batch, exact; None when only the store can tell.
+
+        ``cap_writes``: the cap writers committed before this batch's turn (None: it took no
+        turn, and so has no capped rows to allot)."""
+        if ahead is None or cap_writes is None:
             return None
-        if ahead.committed_rows == self.rows_after:
+        if ahead.committed_rows == self.rows_after and cap_writes == ahead.cap_writes:
             return ahead.stored
-        if ahead.committed_rows == self.rows_before and self.last_use is not None:
-            return _add_use(ahead.stored, self.last_use)
+        last_unseen = ahead.committed_rows == self.rows_before
+        if last_unseen and cap_writes == ahead.cap_writes + self.last_turns:
+            return None if self.last_use is None else _add_use(ahead.stored, self.last_use)
         return None
 
-    def written(self, classified: pl.DataFrame) -> None:
-        """A batch committed: its rows with their outcomes."""
+    def written(self, classified: pl.DataFrame, *, took_turn: bool) -> None:
+        """A batch committed: its rows with their outcomes; ``took_turn``: as a cap writer."""
         accepted = classified.filter(pl.col("outcome") == "accepted")
         self.rows_before, self.rows_after = self.rows_after, self.rows_after + classified.height
+        self.last_turns = int(took_turn)
         refers = references(accepted).height > 0  # it corrected or repaired events
         self.last_use = None if refers else batch_use(accepted, self.caps)

@@ -37,6 +37,7 @@ from socialcredit.store.schema import (
     imports,
     people,
     person_changes,
+    yearly_cap_writes,
 )
 
 __all__ = [
@@ -52,7 +53,7 @@ __all__ = [
     "fetch_people",
     "finish_import",
     "get_person",
-    "import_submitted",
+    "import_progress",
     "insert_catalogue_version",
     "latest_changes",
     "load_catalogue_rows",
@@ -60,6 +61,7 @@ __all__ = [
     "person_ids",
     "people_mark",
     "start_import",
+    "take_cap_turn",
 ]
 
 # Bound the number of values in one IN (...) list: SQLite allows 32,766 parameters.
@@ -160,11 +162,30 @@ def add_import_counts(connection: Connection, import_id: int, **counts: int) -> 
     connection.execute(update(imports).where(imports.c.id == import_id).values(**values))
 
 
-def import_submitted(connection: Connection, import_id: int) -> int:
+def import_progress(connection: Connection, import_id: int) -> tuple[int, int]:
     """How many rows of import ``import_id`` have committed (each batch adds its rows to
-    ``submitted`` in its own transaction)."""
-    query = select(imports.c.submitted).where(imports.c.id == import_id)
-    return int(connection.execute(query).scalar_one())
+    ``submitted`` in its own transaction), and how many transactions have written entries that
+    count toward a yearly cap: one statement, so both are of the same moment."""
+    writes = select(yearly_cap_writes.c.writes).where(yearly_cap_writes.c.id == 1)
+    query = select(imports.c.submitted, writes.scalar_subquery()).where(imports.c.id == import_id)
+    submitted, cap_writes = connection.execute(query).one()
+    return int(submitted), int(cap_writes)
+
+
+def take_cap_turn(connection: Connection) -> int:
+    """Before writing entries that count toward a yearly cap: wait for the transaction that
+    is writing such entries, if any, and hold the turn until this one ends. Returns how many
+    such transactions had committed (this one not counted).
+
+    The row update is the turn: a second updater waits for the first to end, and READ
+    COMMITTED then lets each statement after it see what the first wrote."""
+    query = (
+        update(yearly_cap_writes)
+        .where(yearly_cap_writes.c.id == 1)
+        .values(writes=yearly_cap_writes.c.writes + 1)
+        .returning(yearly_cap_writes.c.writes)
+    )
+    return int(connection.execute(query).scalar_one()) - 1
 
 
 def finish_import(connection: Connection, import_id: int, finished_at: datetime) -> None:

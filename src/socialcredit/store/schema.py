@@ -55,6 +55,7 @@ __all__ = [
     "people",
     "person_changes",
     "rejections",
+    "yearly_cap_writes",
 ]
 
 metadata = MetaData(
@@ -453,4 +454,16 @@ ledger_checkpoints = Table(
     Column("key_id", String(32), nullable=False),
     Column("body", Text, nullable=False),  # canonical JSON, as signed
     Column("signature", Text, nullable=False),  # base64
+)
+
+# Migration 0009: how many transactions wrote entries that count toward a yearly cap. One row,
+# updated first by every such transaction on PostgreSQL: the update's row lock makes them take
+# turns (each allots against what the one before committed), and the count tells an import
+# whether anyone wrote such entries since it read a cap's use ahead (services.yearly_caps).
+yearly_cap_writes = Table(
+    "yearly_cap_writes",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1
+    Column("writes", BigInteger, nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
 )

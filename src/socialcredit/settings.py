@@ -97,8 +97,9 @@ SETTING_HELP: Mapping[str, str] = {
     "/api/v1/events/bulk); it is streamed to a temporary file, never held in memory.",
     "api_max_page_size": "The most items one page of a list endpoint returns; a larger "
     "?limit= is lowered to it.",
-    "verifier_checks_per_minute": "Policy checks one verifier account may ask per minute, per "
-    "server process (429 with Retry-After beyond it), so that nobody can screen the population.",
+    "verifier_checks_per_minute": "Policy checks one verifier account may ask per minute, counted "
+    "in the database across every server process (429 with Retry-After beyond it), so that "
+    "nobody can screen the population.",
     "token_cache_seconds": "How long a verified API token is trusted from memory before its "
     "account is read again; bounds how late another process sees a revocation (0: never cache).",
     "catalogue_recheck_ms": "How stale a process's view of the loaded catalogue versions may "

@@ -3,9 +3,13 @@
 from collections.abc import Callable
 
 import pytest
+from fastapi.testclient import TestClient
 from tests.api.conftest import API, BANK, Town
 from tests.api.errors import assert_error
 from tests.conftest import LI_NA, ZHANG_JIAN, person
+
+from socialcredit.api.app import create_app
+from socialcredit.services.registry import Registry
 
 CHECKS = f"{API}/checks"
 
@@ -120,6 +124,25 @@ def test_rate_limit_is_per_account(make_town: Callable[..., Town]):
     assert town.post(CHECKS, "verifier", json=body).status_code == 429
     second = town.client.post(CHECKS, json=body, headers={"Authorization": f"Bearer {other.token}"})
     assert second.status_code == 200
+
+
+def test_the_rate_limit_holds_across_server_processes(
+    make_town: Callable[..., Town], make_registry: Callable[..., Registry], database_url: str
+):
+    """Two apps over one database, as ``serve --workers 2`` runs: an account's checks are
+    counted once, whichever process answers."""
+    clock = FakeClock()
+    town = make_town(database_url, verifier_checks_per_minute=2, app_options={"rate_clock": clock})
+    other = make_registry(database_url, verifier_checks_per_minute=2)
+    second = TestClient(create_app(other, rate_clock=clock), base_url="https://testserver")
+    body = {"person_id": ZHANG_JIAN, "policy": "civil-service-promotion", "purpose": "promotion"}
+    headers = town.auth("verifier")
+    answers = [
+        client.post(CHECKS, json=body, headers=headers).status_code
+        for client in (town.client, second, town.client, second)
+    ]
+    second.close()
+    assert answers == [200, 200, 429, 429]
 
 
 def test_without_the_persons_consent_the_check_is_refused(town: Town):

@@ -82,7 +82,7 @@ def create_app(
     registry: Registry,
     settings: Settings | None = None,
     *,
-    rate_clock: Callable[[], float] = time.monotonic,
+    rate_clock: Callable[[], float] = time.time,
 ) -> FastAPI:
     """The API over ``registry``; ``settings`` bound the API (default: the registry's)."""
     settings = settings or registry.settings
@@ -98,7 +98,9 @@ def create_app(
     )
     app.state.registry = registry
     app.state.settings = settings
-    app.state.check_limiter = RateLimiter(settings.verifier_checks_per_minute, clock=rate_clock)
+    app.state.check_limiter = RateLimiter(
+        registry, settings.verifier_checks_per_minute, clock=rate_clock
+    )
     install_error_handlers(app)
     app.include_router(meta.health_router, responses=ERRORS)
     for router in (events.router, people.router, checks.router, meta.router, ledger.router):

@@ -3,12 +3,12 @@
 ``BodyLimit`` refuses a request whose declared ``Content-Length`` is over the limit before
 reading a byte of it, and stops one that sends more than it declared (or no length at all,
 chunked) as soon as the count passes the limit: the body is never read whole into memory to
-find out. ``RateLimiter`` is a token bucket per account: a verifier may ask
-``per_minute`` checks per minute, in bursts of at most that many.
+find out. ``RateLimiter`` is a token bucket per account, kept in the database: a verifier may
+ask ``per_minute`` checks per minute, in bursts of at most that many, whichever server
+process answers.
 """
 
 import math
-import threading
 import time
 from collections.abc import Callable, Collection
 
@@ -16,6 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from socialcredit.api.errors import error_response
+from socialcredit.services.check_allowances import take_check
+from socialcredit.services.registry import Registry
 
 __all__ = ["BodyLimit", "BodyTooLarge", "RateLimiter", "SecurityHeaders", "retry_after"]
 
@@ -101,53 +103,26 @@ class SecurityHeaders:
 
 
 class RateLimiter:
-    """A token bucket per key: ``per_minute`` tokens, refilled evenly over a minute.
+    """Verifier checks per account: ``per_minute`` tokens, refilled evenly over a minute.
 
-    Bounded: at most ``max_keys`` buckets; when full, buckets that have refilled completely
-    (which are the same as no bucket) are dropped, then the oldest.
+    Counted in the database (``services.check_allowances``), so that every server process
+    draws on the same bucket: with ``--workers N`` a verifier still gets ``per_minute``, not N
+    times it. ``clock``: Unix seconds, the same in every process (tests move it by hand).
     """
 
     def __init__(
-        self,
-        per_minute: int,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        max_keys: int = 100_000,
+        self, registry: Registry, per_minute: int, *, clock: Callable[[], float] = time.time
     ) -> None:
         if per_minute < 1:
             raise ValueError("per_minute must be at least 1")
         self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0  # tokens per second
+        self._per_minute = per_minute
+        self._registry = registry
         self._clock = clock
-        self._max_keys = max_keys
-        self._buckets: dict[object, tuple[float, float]] = {}  # key -> (tokens, at)
-        self._lock = threading.Lock()
 
-    def acquire(self, key: object) -> float:
-        """Take one token: 0.0 when allowed, else the seconds until one is available."""
-        with self._lock:
-            now = self._clock()
-            tokens, at = self._buckets.get(key, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - at) * self.rate)
-            if tokens >= 1.0:
-                self._buckets[key] = (tokens - 1.0, now)
-                self._trim(now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1.0 - tokens) / self.rate
-
-    def _trim(self, now: float) -> None:
-        if len(self._buckets) <= self._max_keys:
-            return
-        full = [
-            key
-            for key, (tokens, at) in self._buckets.items()
-            if tokens + (now - at) * self.rate >= self.capacity
-        ]
-        for key in full:
-            del self._buckets[key]
-        while len(self._buckets) > self._max_keys:
-            del self._buckets[next(iter(self._buckets))]
+    def acquire(self, key: int) -> float:
+        """Take one check: 0.0 when allowed, else the seconds until one is."""
+        return take_check(self._registry, key, self._per_minute, self._clock())
 
 
 def retry_after(seconds: float) -> str:

@@ -56,6 +56,7 @@ __all__ = [
     "person_changes",
     "rejections",
     "yearly_cap_writes",
+    "check_allowances",
 ]
 
 metadata = MetaData(
@@ -386,7 +387,7 @@ purges = Table(
 
 # --- the tamper-evident ledger (migration 0004; docs/ledger.md) -------------------------------
 
-from sqlalchemy import BigInteger  # noqa: E402  (only the ledger's tables need it)
+from sqlalchemy import BigInteger, Float  # noqa: E402  (only the tables below need them)
 
 __all__ += [
     "ledger_batches",
@@ -466,4 +467,14 @@ yearly_cap_writes = Table(
     Column("id", Integer, primary_key=True),  # always 1
     Column("writes", BigInteger, nullable=False),
     CheckConstraint("id = 1", name="single_row"),
+)
+
+# Migration 0010: each verifier account's allowance of policy checks, a token bucket kept in
+# the database so that every server process draws on the same one (``store.allowances``).
+check_allowances = Table(
+    "check_allowances",
+    metadata,
+    Column("account_id", Integer, primary_key=True),  # users.id of the verifier account
+    Column("tokens", Float, nullable=False),  # checks it may still ask at ``at_s``
+    Column("at_s", Float, nullable=False),  # when ``tokens`` was worked out: Unix seconds
 )

@@ -49,6 +49,9 @@ def _accepted() -> pl.DataFrame:
             "n_person_id": [LI_NA],
             "n_occurred": [date(2026, 5, 1)],
             "points": [15],
+            "n_agency": ["red-cross"],
+            "n_corrects": pl.Series([None], dtype=pl.String),
+            "n_repairs": pl.Series([None], dtype=pl.String),
         }
     )
 
@@ -69,6 +72,14 @@ def test_use_ahead_counts_the_stored_use_and_the_committed_rows(town: Registry):
     assert ahead.stored.select("n_person_id", "n_rule", "year", "used").rows() == [
         (LI_NA, "DONATION", 2026, 30)
     ]
+
+
+def test_a_batch_without_capped_rows_reads_nothing_ahead(town: Registry):
+    import_id = _new_import(town, 7)
+    uncapped = _accepted().with_columns(n_rule=pl.lit("TRAFFIC-RED-LIGHT"))
+    with town.database.write() as connection:
+        assert yearly_caps.read_use_ahead(connection, uncapped, CAPS, import_id) is None
+        assert yearly_caps.read_use_ahead(connection, _accepted(), {}, import_id) is None
 
 
 def test_a_batch_committing_meanwhile_gives_no_use(town: Registry, monkeypatch: pytest.MonkeyPatch):

@@ -211,7 +211,10 @@ def read_use_ahead(
     """The stored use of ``accepted``'s caps, with the import's committed rows and the cap
     writers' count read before and after it: each statement sees what had committed when it
     began (READ COMMITTED), so equal readings say what the use counts. Unequal: something
-    committed while it was read, and what it counts is not known (None: read it again)."""
+    committed while it was read, and what it counts is not known (None: read it again).
+    A batch that takes no cap writers' turn uses nothing ahead: None without a query."""
+    if not counts_toward_caps(accepted, caps):
+        return None
     progress = repository.import_progress(connection, import_id)
     stored = stored_use(connection, accepted, caps)
     if repository.import_progress(connection, import_id) != progress:

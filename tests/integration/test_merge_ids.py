@@ -15,7 +15,7 @@ from tests.integration.entry_frames import merit_rows
 from socialcredit.services.ledger_verify import verify_registry
 from socialcredit.services.notices import entry_notice_rows
 from socialcredit.services.registry import Registry
-from socialcredit.store.bulk import merge_entries, new_entry_ids, new_notice_ids
+from socialcredit.store.bulk import copy_entries, merge_entries, new_entry_ids, new_notice_ids
 
 
 def _rows(first: int, last: int) -> pl.DataFrame:
@@ -94,4 +94,26 @@ def test_too_few_notice_ids_are_not_used(on_postgres: Registry):
         merge_entries(connection, rows, partial(entry_notice_rows, ids=drawn))
     written = _notice_ids(on_postgres, "V-")
     assert len(written) == 10 and min(written) > drawn.max()  # the server's own, later
+    assert verify_registry(on_postgres).ok
+
+
+def test_copy_entries_writes_all_rows_or_none(on_postgres: Registry):
+    """``copy_entries``: the COPY alone. With a key taken it writes nothing, notices neither,
+    and leaves the transaction usable for the merge that follows."""
+    with on_postgres.database.write() as connection:
+        merge_entries(connection, _rows(0, 10))
+    notices = partial(entry_notice_rows)
+    fined = _with_fines(_rows(5, 20), every=2)  # V-0005..V-0009 are taken
+    with on_postgres.database.write() as connection:
+        assert copy_entries(connection, fined, notices) is None
+        count = "SELECT count(*) FROM entries WHERE event_id LIKE 'V-%'"
+        assert connection.execute(text(count)).scalar_one() == 10  # nothing of it, even here
+        merged = merge_entries(connection, fined, notices)
+    assert sorted(merged.taken["event_id"].to_list()) == [f"V-{n:04d}" for n in range(5, 10)]
+    assert len(_stored_ids(on_postgres, "V-")) == 20
+    assert len(_notice_ids(on_postgres, "V-")) == 5  # V-0010..V-0019: every other one fined
+    with on_postgres.database.write() as connection:
+        copied = copy_entries(connection, _rows(20, 30))
+    assert copied is not None and copied.written.height == 10 and copied.taken.height == 0
+    assert len(_stored_ids(on_postgres, "V-")) == 30
     assert verify_registry(on_postgres).ok

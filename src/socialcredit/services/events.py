@@ -53,6 +53,7 @@ from socialcredit.store import due_process, ledger, repository
 from socialcredit.store.bulk import (
     ENTRY_COLUMNS,
     Merged,
+    copy_entries,
     insert_entries,
     merge_entries,
     new_entry_ids,
@@ -144,30 +145,25 @@ def _stored_keys(connection: Connection, batch: _Batch) -> pl.DataFrame:
 def _merge_allotted(
     connection: Connection, batch: _Batch, classified: pl.DataFrame
 ) -> tuple[pl.DataFrame, Merged]:
-    """Merge the accepted rows; when a key of a capped row turns out taken, merge again.
+    """Merge the accepted rows, their caps allotted to the rows that are written.
 
     Capped rows are allotted in row order, each after the ones before it. A row whose key is
     taken (sent before: an agency's file sent again with new rows) is not written, so the cap
-    it was allotted is not used: the merge is undone, the batch is classified against the
-    store (as SQLite does) and allotted again. Each round leaves out at least one more key."""
-    while True:
-        accepted = classified.filter(pl.col("outcome") == "accepted")
-        redo = connection.begin_nested() if has_capped_rows(accepted, batch.caps) else None
-        entries_frame = _entries_frame(accepted, batch.import_id, batch.recorded_at)
-        notices = partial(entry_notice_rows, ids=batch.judged.notice_ids)
-        merged = merge_entries(connection, entries_frame, notices, batch.judged.ids)
-        if redo is None:
-            return classified, merged
-        taken = accepted.join(
-            merged.taken, left_on=["n_agency", "n_event_id"], right_on=["agency", "event_id"]
-        )
-        if not has_capped_rows(taken, batch.caps):
-            redo.commit()
-            return classified, merged
-        redo.rollback()
+    it was allotted would go unused: when the first COPY finds a key taken, the batch is
+    settled against the store (as SQLite does) and allotted again before it is merged. Only a
+    key committed in between, by a batch of no capped rule, can still take a capped row's
+    place after its allotment (a conflict: the same agency's event ID, another content)."""
+    accepted = classified.filter(pl.col("outcome") == "accepted")
+    notices = partial(entry_notice_rows, ids=batch.judged.notice_ids)
+    frame = _entries_frame(accepted, batch.import_id, batch.recorded_at)
+    if has_capped_rows(accepted, batch.caps):
+        copied = copy_entries(connection, frame, notices, batch.judged.ids)
+        if copied is not None:
+            return classified, copied
         classified = _classify(connection, batch, _stored_keys(connection, batch))
-        left = classified.filter(pl.col("outcome") == "accepted").height
-        invariant(left <= accepted.height - taken.height, "a round leaves out the taken keys")
+        accepted = classified.filter(pl.col("outcome") == "accepted")
+        frame = _entries_frame(accepted, batch.import_id, batch.recorded_at)
+    return classified, merge_entries(connection, frame, notices, batch.judged.ids)
 
 
 def _merge_batch(connection: Connection, batch: _Batch, classified: pl.DataFrame) -> pl.DataFrame:

@@ -43,6 +43,7 @@ __all__ = [
     "lock_people_writes",
     "Derived",
     "Merged",
+    "copy_entries",
     "copy_rows",
     "draw_ids",
     "in_key_order",
@@ -285,16 +286,51 @@ def merge_entries(
     without waiting for us. ``ids``: drawn beforehand (``new_entry_ids``), one per row, as an
     import does while the batch before is being written; otherwise they are drawn here.
     """
+    copied = _copy_entries(connection, frame, derived, ids)
+    if isinstance(copied, Merged):
+        return copied
+    return _merge_staged(connection, copied, derived)
+
+
+def copy_entries(
+    connection: Connection,
+    frame: pl.DataFrame,
+    derived: Derived | None = None,
+    ids: pl.Series | None = None,
+) -> Merged | None:
+    """``merge_entries``'s first step alone: COPY ``frame`` (and its ``derived`` rows) if
+    every key is free; else write nothing and return None, so that the caller can settle the
+    batch against the store before it merges what is left."""
+    copied = _copy_entries(connection, frame, derived, ids)
+    return copied if isinstance(copied, Merged) else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """A COPY that found a key taken: the rows as staged (ids, key order), and the mark."""
+
+    staged: pl.DataFrame
+    mark: int | None
+
+
+_COLUMNS_WITH_ID = ("id", *ENTRY_COLUMNS)
+
+
+def _copy_entries(
+    connection: Connection,
+    frame: pl.DataFrame,
+    derived: Derived | None,
+    ids: pl.Series | None,
+) -> Merged | _Refused:
     if frame.height == 0:
         return Merged(frame.with_columns(id=pl.lit(0, pl.Int64)).clear(), _no_keys())
     mark = ledger.begin(connection, "entries")  # before any row lock: one lock order
-    driver = _driver(connection)
     # Ids ascend in key order, so ``staged`` is in id order too (as the ledger and ``Merged``
     # want it).
     if ids is None or ids.len() != frame.height:
-        ids = _new_ids(driver, "entries", frame.height)
+        ids = _new_ids(_driver(connection), "entries", frame.height)
     staged = in_key_order(frame).with_columns(id=ids)
-    columns = ("id", *ENTRY_COLUMNS)
+    columns = _COLUMNS_WITH_ID
     base = ledger.head(connection) if mark is not None else None
     follow = None if derived is None else derived(staged)
     if frame.height <= ledger.SMALL_BATCH_ROWS:  # an API call's few rows: no thread for them
@@ -308,19 +344,29 @@ def merge_entries(
             copying = server.submit(_copy_if_all_free, connection, staged, columns, follow)
             hashed = ledger.hash_batch("entries", staged, base) if base is not None else None
             all_free = copying.result()
-    if all_free:
-        if hashed is not None:
-            ledger.append_batch(connection, hashed)
-        return Merged(staged, _no_keys())
+    if not all_free:
+        return _Refused(staged, mark)
+    if hashed is not None:
+        ledger.append_batch(connection, hashed)
+    return Merged(staged, _no_keys())
+
+
+def _merge_staged(connection: Connection, refused: _Refused, derived: Derived | None) -> Merged:
+    """The merge from a staging table, after the COPY found a key taken."""
+    staged, columns = refused.staged, _COLUMNS_WITH_ID
     names = ", ".join(columns)
     staging = _stage(connection, "entries", staged, columns)
-    inserted = driver.execute(
-        f"INSERT INTO entries ({names}) SELECT {names} FROM {staging} "
-        'ORDER BY agency COLLATE "C", event_id COLLATE "C" '  # the byte order Polars sorts in
-        "ON CONFLICT (agency, event_id) DO NOTHING RETURNING id"
-    ).fetchall()
+    inserted = (
+        _driver(connection)
+        .execute(
+            f"INSERT INTO entries ({names}) SELECT {names} FROM {staging} "
+            'ORDER BY agency COLLATE "C", event_id COLLATE "C" '  # the byte order Polars sorts in
+            "ON CONFLICT (agency, event_id) DO NOTHING RETURNING id"
+        )
+        .fetchall()
+    )
     went_in = staged.filter(pl.col("id").is_in([row[0] for row in inserted])).sort("id")
-    if mark is not None:
+    if refused.mark is not None:
         ledger.append(connection, "entries", went_in)
     if derived is not None:
         copy_rows(connection, *derived(went_in))

@@ -167,7 +167,8 @@ class Stopwatch:
     """Where an import's time goes, by wrapping functions for one run.
 
     Serial parts (main thread; each second counted once, in the innermost part): the entries
-    write (``merge_entries``, wall time), the ledger's appends, the batch's other effects.
+    write (``merge_entries``, or ``copy_entries`` for a batch with capped rows, wall time), the
+    ledger's appends, the batch's other effects.
     Parts *beside* them, timed on their own and never subtracted: the COPY of a batch's
     entries and notices (a helper thread) and the hashing of their leaves (the main thread,
     while the COPY runs). So the entries write is about the longer of those two, plus a little.
@@ -178,6 +179,7 @@ class Stopwatch:
 
     PARTS = (
         ("socialcredit.services.events", "merge_entries", "entries_write"),
+        ("socialcredit.services.events", "copy_entries", "entries_write"),  # capped batches
         ("socialcredit.services.events", "_effects", "effects"),
         ("socialcredit.store.ledger", "begin", "ledger"),
         ("socialcredit.store.ledger", "record_inserted", "ledger"),

@@ -115,14 +115,13 @@ class RateLimiter:
     ) -> None:
         if per_minute < 1:
             raise ValueError("per_minute must be at least 1")
-        self.capacity = float(per_minute)
-        self._per_minute = per_minute
+        self.per_minute = per_minute
         self._registry = registry
         self._clock = clock
 
     def acquire(self, key: int) -> float:
         """Take one check: 0.0 when allowed, else the seconds until one is."""
-        return take_check(self._registry, key, self._per_minute, self._clock())
+        return take_check(self._registry, key, self.per_minute, self._clock())
 
 
 def retry_after(seconds: float) -> str:

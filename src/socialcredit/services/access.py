@@ -11,6 +11,7 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Protocol
 
 import polars as pl
@@ -151,7 +152,9 @@ def _write_group(connection: Connection, items: Sequence[_Item]) -> None:
     rows = [item for item in items if isinstance(item, dict)]
     if rows:
         ledger.lock_head(connection)  # first, as every appender does: one lock order
-    small = sorted((item for item in items if not isinstance(item, dict)), key=_lock_order)
+    small = sorted(
+        (item for item in items if not isinstance(item, dict)), key=attrgetter("lock_order")
+    )
     for write in small:
         write.write(connection)
     if not rows:
@@ -162,10 +165,6 @@ def _write_group(connection: Connection, items: Sequence[_Item]) -> None:
     ledger.record_rows(
         connection, "access_log", [{**row, "id": key} for row, key in zip(rows, ids, strict=True)]
     )
-
-
-def _lock_order(write: SmallWrite) -> int:
-    return write.lock_order
 
 
 _INSERT_ACCESS_ROWS = insert(access_log).returning(access_log.c.id, sort_by_parameter_order=True)

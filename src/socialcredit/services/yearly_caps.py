@@ -181,15 +181,17 @@ def counts_toward_caps(accepted: pl.DataFrame, caps: Caps) -> bool:
     """Whether writing ``accepted`` changes what any yearly cap has used: it has rows of a
     rule capped in some catalogue version (their entries count, whatever version judged them),
     or it corrects or repairs events (their originals may stop counting)."""
-    rules = capped_rule_codes(caps)
-    if not rules:
+    if not caps:
         return False
-    return bool(accepted["n_rule"].is_in(rules).any()) or references(accepted).height > 0
+    return _any_capped(accepted, caps) or references(accepted).height > 0
 
 
 def has_capped_rows(rows: pl.DataFrame, caps: Caps) -> bool:
     """Whether any accepted row of ``rows`` is of a rule capped in some catalogue version."""
-    accepted = rows.filter(pl.col("outcome") == "accepted")
+    return _any_capped(rows.filter(pl.col("outcome") == "accepted"), caps)
+
+
+def _any_capped(accepted: pl.DataFrame, caps: Caps) -> bool:
     return bool(accepted["n_rule"].is_in(capped_rule_codes(caps)).any())
 
 

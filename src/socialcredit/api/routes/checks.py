@@ -31,7 +31,7 @@ def post_check(
         raise ApiError(
             429,
             "rate-limited",
-            f"this account may ask {int(limiter.capacity)} checks per minute",
+            f"this account may ask {limiter.per_minute} checks per minute",
             headers={"Retry-After": retry_after(wait)},
         )
     policy = body.policy.strip()

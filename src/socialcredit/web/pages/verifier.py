@@ -95,7 +95,7 @@ def _answer(request: Request, user: User, chosen: str, person_id: str) -> HTMLRe
     asked: dict[str, Any] = {"chosen": chosen, "person_id": person_id}
     limiter: RateLimiter = request.app.state.check_limiter
     if limiter.acquire(user.id) > 0:  # counted before anything else, refusals too, as the API
-        error = t("verifier.rate_limited", n=int(limiter.capacity))
+        error = t("verifier.rate_limited", n=limiter.per_minute)
         return _page(request, status=429, error=error, error_title=t("verifier.refused"), **asked)
     grants = _grants(user)
     if not chosen.isdigit() or int(chosen) >= len(grants):
